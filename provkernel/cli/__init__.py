@@ -7,10 +7,12 @@ and ``run(args) -> int``. Modules import heavy dependencies inside ``run`` so th
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+
+from provkernel.argparsing import HelpShown, OneLineParser
+from provkernel.errors import UsageError
 
 COMMANDS: dict[str, str] = {
     "install": "provkernel.cli.install",
@@ -18,17 +20,6 @@ COMMANDS: dict[str, str] = {
     "demo": "provkernel.cli.demo",
     "scan": "provkernel.cli.scan",
 }
-
-
-class UsageError(Exception):
-    """Bad input from the user: reported as one line, never as a traceback."""
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are a single line that says where to get help."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
 
 
 def build_parser(commands: dict[str, str] = COMMANDS) -> OneLineParser:
@@ -48,6 +39,9 @@ def build_parser(commands: dict[str, str] = COMMANDS) -> OneLineParser:
         command = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(command)
         command.set_defaults(run=module.run)
+    from provkernel.cli.reports import add_report_commands
+
+    add_report_commands(sub, OneLineParser)
     return parser
 
 
@@ -60,6 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return 2
         return int(args.run(args) or 0)
+    except HelpShown:
+        return 0
     except UsageError as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -1,0 +1,475 @@
+"""Static facts of a cell's code: what it defines, reads, imports, mutates, and its literal parameters.
+
+Pure AST analysis, cached by code hash, so a cell that is run again costs one dictionary lookup.
+
+>>> facts = analyze("import numpy as np\\nn = 3\\nx = np.ones(n) * k\\nx.sort()")
+>>> sorted(facts.defined), facts.free, facts.parameters
+(['n', 'np', 'x'], ('k',), (('n', '3'),))
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import hashlib
+from dataclasses import dataclass, field
+
+BUILTIN_NAMES = frozenset(dir(builtins)) | {"__file__", "__name__", "__builtins__", "get_ipython", "display"}
+
+# Methods that change their receiver when called as a statement whose result is discarded
+# (``lst.append(x)``, ``model.fit(X, y)``) are recognised by the discarded result, not by a list;
+# these names mark the in-place operations that consume their input (crash evidence).
+CONSUMING_METHODS = frozenset({"drop", "pop", "popitem", "remove", "clear", "dropna", "drop_duplicates"})
+
+
+@dataclass(frozen=True)
+class Import:
+    """One imported name: ``import numpy as np`` → Import("numpy", None, "np")."""
+
+    module: str
+    name: str | None
+    alias: str
+    line: int
+
+    @property
+    def package(self) -> str:
+        """Top-level package of the module (``sklearn`` for ``sklearn.model_selection``)."""
+        return self.module.split(".")[0]
+
+
+@dataclass(frozen=True)
+class Update:
+    """An existing object changed in place: ``df.dropna(inplace=True)`` → Update("df", "dropna", 3)."""
+
+    name: str
+    how: str
+    line: int
+
+    @property
+    def consumes(self) -> bool:
+        """True if the operation removes data from the object (drop, pop, del …)."""
+        return self.how in CONSUMING_METHODS or self.how == "del[]"
+
+
+@dataclass(frozen=True)
+class CodeFacts:
+    """Everything static analysis knows about one cell's code."""
+
+    code_hash: str
+    defined: frozenset[str] = frozenset()
+    free: tuple[str, ...] = ()
+    functions: tuple[str, ...] = ()
+    classes: tuple[str, ...] = ()
+    imports: tuple[Import, ...] = ()
+    parameters: tuple[tuple[str, str], ...] = ()  # (name, literal source), in order
+    updates: tuple[Update, ...] = ()
+    deleted: frozenset[str] = frozenset()
+    star_imports: tuple[str, ...] = ()
+    from_environ: frozenset[str] = frozenset()  # names assigned from os.environ / os.getenv
+    def_lines: tuple[tuple[str, int], ...] = ()  # first module-level line binding each name
+    syntax_error: bool = False
+
+    def to_json(self) -> dict:
+        """A JSON-serialisable dict (the store keeps it once per distinct code)."""
+        return {
+            "defined": sorted(self.defined),
+            "free": list(self.free),
+            "functions": list(self.functions),
+            "classes": list(self.classes),
+            "imports": [[i.module, i.name, i.alias, i.line] for i in self.imports],
+            "parameters": [list(p) for p in self.parameters],
+            "updates": [[u.name, u.how, u.line] for u in self.updates],
+            "deleted": sorted(self.deleted),
+            "star_imports": list(self.star_imports),
+            "from_environ": sorted(self.from_environ),
+            "def_lines": [list(d) for d in self.def_lines],
+            "syntax_error": self.syntax_error,
+        }
+
+    @classmethod
+    def from_json(cls, code_hash: str, data: dict) -> CodeFacts:
+        """Inverse of :meth:`to_json`."""
+        return cls(
+            code_hash=code_hash,
+            defined=frozenset(data.get("defined", ())),
+            free=tuple(data.get("free", ())),
+            functions=tuple(data.get("functions", ())),
+            classes=tuple(data.get("classes", ())),
+            imports=tuple(Import(*i) for i in data.get("imports", ())),
+            parameters=tuple(tuple(p) for p in data.get("parameters", ())),
+            updates=tuple(Update(*u) for u in data.get("updates", ())),
+            deleted=frozenset(data.get("deleted", ())),
+            star_imports=tuple(data.get("star_imports", ())),
+            from_environ=frozenset(data.get("from_environ", ())),
+            def_lines=tuple(tuple(d) for d in data.get("def_lines", ())),
+            syntax_error=bool(data.get("syntax_error", False)),
+        )
+
+
+def code_hash(code: str) -> str:
+    """Stable 16-hex-digit identity of a code text."""
+    return hashlib.blake2b(code.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
+def literal_source(node: ast.expr) -> str | None:
+    """Source of ``node`` if it is a Python literal (papermill's parameter kinds), else None."""
+    if _is_literal(node):
+        return ast.unparse(node)
+    return None
+
+
+def _is_literal(node: ast.expr) -> bool:
+    match node:
+        case ast.Constant():
+            return True
+        case ast.UnaryOp(op=ast.USub() | ast.UAdd(), operand=ast.Constant(value=int() | float())):
+            return True
+        case ast.Tuple(elts=elts) | ast.List(elts=elts) | ast.Set(elts=elts):
+            return all(_is_literal(e) for e in elts)
+        case ast.Dict(keys=keys, values=values):
+            return all(k is not None and _is_literal(k) for k in keys) and all(_is_literal(v) for v in values)
+        case ast.Call(func=ast.Name(id="float"), args=[ast.Constant(value=str())], keywords=[]):
+            return True  # float('nan'), float('inf'): papermill writes these
+    return False
+
+
+def _base_name(node: ast.expr) -> str | None:
+    """``df`` for ``df``, ``df.a``, ``df['a'].b``, ``df.loc[0]``."""
+    while isinstance(node, ast.Attribute | ast.Subscript):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _reads_environ(node: ast.AST) -> bool:
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Attribute) and sub.attr in ("environ", "getenv", "environb"):
+            return True
+        if isinstance(sub, ast.Name) and sub.id in ("environ", "getenv"):
+            return True
+    return False
+
+
+class _CellVisitor(ast.NodeVisitor):
+    """Walks module-level code in evaluation order, tracking bindings and reads."""
+
+    def __init__(self) -> None:
+        self.bound: dict[str, int] = {}  # name -> first binding line at module level
+        self.free: dict[str, None] = {}
+        self.nested_reads: dict[str, None] = {}  # reads inside functions/lambdas/classes, resolved at the end
+        self.functions: list[str] = []
+        self.classes: list[str] = []
+        self.imports: list[Import] = []
+        self.parameters: dict[str, str] = {}
+        self.updates: list[Update] = []
+        self.deleted: set[str] = set()
+        self.star_imports: list[str] = []
+        self.from_environ: set[str] = set()
+        self.depth = 0  # >0 inside a function, lambda or class body
+
+    # --- bindings -----------------------------------------------------------------
+    def _bind(self, name: str, line: int) -> None:
+        if self.depth == 0:
+            self.bound.setdefault(name, line)
+            self.deleted.discard(name)
+
+    def _read(self, name: str) -> None:
+        if name in BUILTIN_NAMES:
+            return
+        if self.depth:
+            self.nested_reads[name] = None
+        elif name not in self.bound:
+            self.free[name] = None
+
+    def _bind_target(self, target: ast.expr) -> None:
+        match target:
+            case ast.Name(id=name):
+                self._bind(name, target.lineno)
+            case ast.Tuple(elts=elts) | ast.List(elts=elts):
+                for elt in elts:
+                    self._bind_target(elt)
+            case ast.Starred(value=value):
+                self._bind_target(value)
+            case ast.Attribute() | ast.Subscript():
+                # x.a = …, x[i] = …: evaluates x, then changes it in place
+                self.visit(target)
+                base = _base_name(target)
+                if base is not None and self.depth == 0:
+                    kind = "setattr" if isinstance(target, ast.Attribute) else "setitem"
+                    self._update(base, kind, target.lineno)
+
+    def _update(self, name: str, how: str, line: int) -> None:
+        if not any(u.name == name and u.line == line for u in self.updates):
+            self.updates.append(Update(name, how, line))
+
+    # --- statements ---------------------------------------------------------------
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self.visit(node.value)
+        for target in node.targets:
+            self._bind_target(target)
+        if self.depth == 0:
+            environ = _reads_environ(node.value)
+            literal = literal_source(node.value)
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    if environ:
+                        self.from_environ.add(target.id)
+                    if literal is not None:
+                        self.parameters[target.id] = literal
+                    else:
+                        self.parameters.pop(target.id, None)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self.visit(node.value)
+            self._bind_target(node.target)
+            if self.depth == 0 and isinstance(node.target, ast.Name):
+                literal = literal_source(node.value)
+                if literal is not None:
+                    self.parameters[node.target.id] = literal
+                if _reads_environ(node.value):
+                    self.from_environ.add(node.target.id)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self.visit(node.value)
+        target = node.target
+        if isinstance(target, ast.Name):
+            self._read(target.id)
+            self._bind(target.id, target.lineno)
+            if self.depth == 0:
+                self._update(target.id, "augassign", node.lineno)
+                self.parameters.pop(target.id, None)
+        else:
+            self._bind_target(target)
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self.visit(node.value)
+        self._bind_target(node.target)
+
+    def visit_Delete(self, node: ast.Delete) -> None:
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                self._read(target.id)
+                if self.depth == 0:
+                    self.bound.pop(target.id, None)
+                    self.deleted.add(target.id)
+            else:
+                self.visit(target)
+                base = _base_name(target)
+                if base is not None and self.depth == 0:
+                    self._update(base, "del[]", node.lineno)
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        self.visit(node.value)
+        # A method call whose result is thrown away is called for its effect on the receiver.
+        call = node.value
+        if self.depth == 0 and isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute):
+            base = _base_name(call.func.value)
+            if base is not None:
+                self._update(base, call.func.attr, node.lineno)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        self.generic_visit(node)
+        # df2 = df.drop(..., inplace=True) still changes df
+        if self.depth == 0 and isinstance(node.func, ast.Attribute):
+            for kw in node.keywords:
+                if kw.arg == "inplace" and isinstance(kw.value, ast.Constant) and kw.value.value is True:
+                    base = _base_name(node.func.value)
+                    if base is not None:
+                        self._update(base, node.func.attr, node.lineno)
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            bound = alias.asname or alias.name.split(".")[0]
+            module = alias.name if alias.asname else alias.name.split(".")[0]
+            if self.depth == 0:
+                self.imports.append(Import(alias.name if alias.asname else module, None, bound, node.lineno))
+            self._bind(bound, node.lineno)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        module = "." * node.level + (node.module or "")
+        for alias in node.names:
+            if alias.name == "*":
+                if self.depth == 0:
+                    self.star_imports.append(module)
+                continue
+            bound = alias.asname or alias.name
+            if self.depth == 0:
+                self.imports.append(Import(module, alias.name, bound, node.lineno))
+            self._bind(bound, node.lineno)
+
+    def _visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        for deco in node.decorator_list:
+            self.visit(deco)
+        self._visit_arguments_defaults(node.args)
+        if node.returns:
+            self.visit(node.returns)
+        if self.depth == 0:
+            self.functions.append(node.name)
+        self._bind(node.name, node.lineno)
+        self._visit_scope(node.body, _argument_names(node.args))
+
+    visit_FunctionDef = _visit_function
+    visit_AsyncFunctionDef = _visit_function
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self._visit_arguments_defaults(node.args)
+        self._visit_scope([node.body], _argument_names(node.args))
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        for expr in [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]:
+            self.visit(expr)
+        if self.depth == 0:
+            self.classes.append(node.name)
+        self._bind(node.name, node.lineno)
+        self._visit_scope(node.body, set())
+
+    def _visit_arguments_defaults(self, args: ast.arguments) -> None:
+        for default in [*args.defaults, *(d for d in args.kw_defaults if d is not None)]:
+            self.visit(default)
+
+    def _visit_scope(self, body: list[ast.AST], params: set[str]) -> None:
+        """A nested scope: its local names shadow globals; other reads become nested reads."""
+        local = params | _local_bindings(body)
+        inner = _CellVisitor()
+        inner.depth = 1
+        for stmt in body:
+            inner.visit(stmt)
+        for name in inner.nested_reads:
+            if name not in local:
+                self.nested_reads[name] = None
+
+    def _visit_comprehension(
+        self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp
+    ) -> None:
+        # The first iterable is evaluated in the enclosing scope; the rest is the comprehension's own.
+        self.visit(node.generators[0].iter)
+        local: set[str] = set()
+        for gen in node.generators:
+            local |= _target_names(gen.target)
+        reads: dict[str, None] = {}
+        for sub in [*(g.iter for g in node.generators[1:]), *(c for g in node.generators for c in g.ifs)]:
+            reads.update(_names_read(sub))
+        elts = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+        for elt in elts:
+            reads.update(_names_read(elt))
+        for name in reads:
+            if name not in local:
+                self._read(name)
+
+    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _visit_comprehension
+
+    def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
+        self.visit(node.iter)
+        self._bind_target(node.target)
+        for stmt in [*node.body, *node.orelse]:
+            self.visit(stmt)
+
+    visit_AsyncFor = visit_For
+
+    def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
+        for item in node.items:
+            self.visit(item.context_expr)
+            if item.optional_vars is not None:
+                self._bind_target(item.optional_vars)
+        for stmt in node.body:
+            self.visit(stmt)
+
+    visit_AsyncWith = visit_With
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+        if node.type:
+            self.visit(node.type)
+        if node.name:
+            self._bind(node.name, node.lineno)
+        for stmt in node.body:
+            self.visit(stmt)
+
+    def visit_Global(self, node: ast.Global) -> None:
+        pass  # a `global x` inside a function binds x only when called; the runtime diff sees it
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if isinstance(node.ctx, ast.Load):
+            self._read(node.id)
+        elif isinstance(node.ctx, ast.Store):
+            self._bind(node.id, node.lineno)
+
+
+def _argument_names(args: ast.arguments) -> set[str]:
+    every = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+    every += [a for a in (args.vararg, args.kwarg) if a is not None]
+    return {a.arg for a in every}
+
+
+def _target_names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _names_read(node: ast.AST) -> dict[str, None]:
+    return {n.id: None for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _local_bindings(body: list[ast.AST]) -> set[str]:
+    """Names a function body binds locally (minus those it declares global or nonlocal)."""
+    bound: set[str] = set()
+    declared: set[str] = set()
+    for stmt in body:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+                bound.add(node.id)
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                bound.add(node.name)
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                bound.update((a.asname or a.name.split(".")[0]) for a in node.names if a.name != "*")
+            elif isinstance(node, ast.Global | ast.Nonlocal):
+                declared.update(node.names)
+    return bound - declared
+
+
+def analyze(code: str, code_id: str | None = None) -> CodeFacts:
+    """Static facts of ``code`` (Python source after IPython's transformations)."""
+    code_id = code_id or code_hash(code)
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return CodeFacts(code_hash=code_id, syntax_error=True)
+    visitor = _CellVisitor()
+    for stmt in tree.body:
+        visitor.visit(stmt)
+    defined = set(visitor.bound)
+    for name in visitor.nested_reads:
+        # a function body reads globals when it is called; names this cell binds are its own
+        if name not in defined and name not in BUILTIN_NAMES:
+            visitor.free.setdefault(name, None)
+    return CodeFacts(
+        code_hash=code_id,
+        defined=frozenset(defined),
+        free=tuple(visitor.free),
+        functions=tuple(visitor.functions),
+        classes=tuple(visitor.classes),
+        imports=tuple(visitor.imports),
+        parameters=tuple(visitor.parameters.items()),
+        updates=tuple(visitor.updates),
+        deleted=frozenset(visitor.deleted),
+        star_imports=tuple(visitor.star_imports),
+        from_environ=frozenset(visitor.from_environ),
+        def_lines=tuple(sorted(visitor.bound.items(), key=lambda kv: kv[1])),
+    )
+
+
+@dataclass
+class FactsCache:
+    """Bounded memo of :func:`analyze` keyed by code hash (cells are re-run far more often than edited)."""
+
+    limit: int = 4096
+    _facts: dict[str, CodeFacts] = field(default_factory=dict)
+
+    def get(self, code: str, code_id: str) -> tuple[CodeFacts, bool]:
+        """Facts for ``code`` and whether they were computed now (True) or cached (False)."""
+        facts = self._facts.get(code_id)
+        if facts is not None:
+            return facts, False
+        facts = analyze(code, code_id)
+        if len(self._facts) >= self.limit:
+            self._facts.pop(next(iter(self._facts)))
+        self._facts[code_id] = facts
+        return facts, True

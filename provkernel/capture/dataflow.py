@@ -1,0 +1,194 @@
+"""Files and URLs an execution reads or writes, seen through ``sys.addaudithook``.
+
+The audit hook only appends raw events while a cell runs; filtering, classification and
+hashing happen after the cell, once per distinct file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import site
+import sys
+import sysconfig
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from provkernel.records import DataAccess
+
+WATCHED_EVENTS = frozenset({"open", "urllib.Request", "http.client.send"})
+CODE_SUFFIXES = (".py", ".pyc", ".pyo", ".pyd", ".so", ".pth")
+HASH_CHUNK = 1 << 20
+
+
+def _system_prefixes(extra: Iterable[str]) -> tuple[str, ...]:
+    """Directories whose files belong to the interpreter, libraries or caches, not to the user's data."""
+    dirs = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    dirs.update(p for p in sysconfig.get_paths().values() if p)
+    try:
+        dirs.update(site.getsitepackages())
+    except AttributeError:  # some virtualenv layouts lack it
+        pass
+    user_site = site.getusersitepackages() if hasattr(site, "getusersitepackages") else None
+    if user_site:
+        dirs.add(user_site)
+    home = Path.home()
+    dirs.update(str(home / d) for d in (".cache", ".ipython", ".jupyter", ".local/share/jupyter", ".config"))
+    dirs.update(("/proc", "/sys", "/dev", "/etc"))
+    dirs.update(extra)
+    return tuple(sorted({os.path.join(os.path.realpath(d), "") for d in dirs if d}))
+
+
+class AccessCollector:
+    """Collects audit events while active; :meth:`drain` turns them into :class:`DataAccess` records."""
+
+    def __init__(self, hash_limit: int = 64 << 20, ignore_dirs: Iterable[str] = ()) -> None:
+        self.hash_limit = hash_limit
+        self._events: list[tuple[str, tuple]] = []
+        self._active = [False]
+        self._prefixes = _system_prefixes([*ignore_dirs, tempfile.gettempdir() + "/matplotlib"])
+        self._ignored_files: set[str] = set()
+        self._hash_cache: dict[tuple[str, int, int], str] = {}
+        self._installed = False
+
+    def ignore_file(self, path: str) -> None:
+        """Never report ``path`` (and its SQLite companions), e.g. our own database."""
+        real = os.path.realpath(path)
+        self._ignored_files.update({real, real + "-wal", real + "-shm", real + "-journal"})
+
+    def install(self) -> None:
+        """Add the audit hook (once per process: audit hooks cannot be removed)."""
+        if self._installed:
+            return
+        events, active, watched = self._events, self._active, WATCHED_EVENTS
+
+        def hook(event: str, args: tuple) -> None:
+            if active[0] and event in watched:
+                events.append((event, args))
+
+        sys.addaudithook(hook)
+        self._installed = True
+
+    def start(self) -> None:
+        """Begin collecting for one execution."""
+        self._events.clear()
+        self._active[0] = self._installed
+
+    def stop(self) -> None:
+        """Stop collecting (the events stay until :meth:`drain`)."""
+        self._active[0] = False
+
+    def drain(self) -> list[DataAccess]:
+        """The distinct files and URLs touched since :meth:`start`, fingerprinted now."""
+        self.stop()
+        events, self._events[:] = list(self._events), []
+        files: dict[str, str] = {}
+        urls: dict[str, None] = {}
+        for event, args in events:
+            if event == "open":
+                opened = self._file_event(args)
+                if opened is not None:
+                    path, mode = opened
+                    files[path] = _merge_modes(files.get(path), mode)
+            elif event == "urllib.Request":
+                urls[str(args[0])] = None
+            else:
+                url = _http_send_url(args)
+                if url is not None:
+                    urls[url] = None
+        accesses = [self._fingerprint(path, mode) for path, mode in files.items()]
+        accesses.extend(DataAccess("url", url, "read") for url in _dedupe_urls(urls))
+        return accesses
+
+    def _file_event(self, args: tuple) -> tuple[str, str] | None:
+        path, mode, flags = (tuple(args) + (None, None, None))[:3]
+        if isinstance(path, int) or path is None:
+            return None
+        if isinstance(path, bytes):
+            path = os.fsdecode(path)
+        path = os.path.abspath(os.fspath(path))
+        real = os.path.realpath(path)
+        if real in self._ignored_files or real.startswith(self._prefixes):
+            return None
+        kind = _mode_kind(mode, flags)
+        if kind == "read" and real.endswith(CODE_SUFFIXES):
+            return None  # module imports, not data
+        if "__pycache__" in real or os.path.isdir(real):
+            return None
+        return path, kind
+
+    def _fingerprint(self, path: str, mode: str) -> DataAccess:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return DataAccess("file", path, mode)  # gone already (a temporary file)
+        key = (path, st.st_size, st.st_mtime_ns)
+        digest = self._hash_cache.get(key)
+        if digest is None:
+            digest = self._hash_file(path, st.st_size, st.st_mtime_ns)
+            self._hash_cache[key] = digest
+        return DataAccess("file", path, mode, st.st_size, st.st_mtime, digest)
+
+    def _hash_file(self, path: str, size: int, mtime_ns: int) -> str:
+        if size > self.hash_limit:
+            return f"stat:{size}:{mtime_ns}"
+        sha = hashlib.sha256()
+        try:
+            with open(path, "rb") as fh:
+                while chunk := fh.read(HASH_CHUNK):
+                    sha.update(chunk)
+        except OSError:
+            return f"stat:{size}:{mtime_ns}"
+        return "sha256:" + sha.hexdigest()
+
+
+def _mode_kind(mode: object, flags: object) -> str:
+    if isinstance(mode, str):
+        if "+" in mode:
+            return "readwrite"
+        return "write" if any(c in mode for c in "wax") else "read"
+    if isinstance(flags, int):
+        access = flags & os.O_ACCMODE
+        if access == os.O_RDWR:
+            return "readwrite"
+        return "write" if access == os.O_WRONLY else "read"
+    return "read"
+
+
+def _merge_modes(old: str | None, new: str) -> str:
+    return new if old is None or old == new else "readwrite"
+
+
+def _http_send_url(args: tuple) -> str | None:
+    """Reconstruct a URL from http.client's raw request bytes (requests/urllib3 use http.client)."""
+    try:
+        conn, data = args[0], args[1]
+        if not isinstance(data, bytes | bytearray):
+            return None
+        first_line = bytes(data[:2048]).split(b"\r\n", 1)[0].decode("latin-1")
+        method, target, _version = first_line.split(" ", 2)
+    except (ValueError, IndexError, AttributeError):
+        return None
+    if not method.isupper() or not target:
+        return None
+    if target.startswith(("http://", "https://")):
+        return target
+    host, port = getattr(conn, "host", None), getattr(conn, "port", None)
+    if not host:
+        return None
+    https = "HTTPS" in type(conn).__name__ or port == 443
+    scheme = "https" if https else "http"
+    default = 443 if https else 80
+    netloc = host if port in (None, default) else f"{host}:{port}"
+    return f"{scheme}://{netloc}{target}"
+
+
+def _dedupe_urls(urls: dict[str, None]) -> list[str]:
+    """urllib reports a request twice (as a Request and as its http.client send): keep one."""
+    kept: list[str] = []
+    for url in urls:
+        if url.startswith("http://") and url.replace("http://", "https://", 1) in urls:
+            continue
+        kept.append(url)
+    return kept

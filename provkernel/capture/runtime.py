@@ -1,0 +1,147 @@
+"""Runtime facts of one execution that static analysis cannot see: namespace changes, new modules, values.
+
+Every check here is O(size of the namespace or of ``sys.modules``) using C-level dict and set
+operations, and skips work entirely when nothing changed; none of it grows with history.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+SECRET_NAME = re.compile(r"key|token|secret|passw(or)?d|credential", re.IGNORECASE)
+REDACTED = "<redacted>"
+
+
+@dataclass(frozen=True)
+class NamespaceChange:
+    """Names that appeared, were rebound to another object, or vanished during an execution."""
+
+    added: frozenset[str]
+    changed: frozenset[str]
+    removed: frozenset[str]
+
+
+class NamespaceWatcher:
+    """Compares object identities of the user's globals before and after an execution.
+
+    IPython adds ``_i<N>``/``_<N>`` entries on every execution, so the namespace grows with the
+    session; scanning it all would make each cell slower than the last. Instead this watches the
+    user's own (non-underscore) names, and finds new keys by walking the dict backwards from its
+    end (dicts keep insertion order) to the last key seen before the execution: the cost is
+    O(user names + new keys). It holds only ids, never references, so a cell that deletes a large
+    object frees its memory at once.
+    """
+
+    def __init__(self, namespace: dict[str, object], hidden: Mapping[str, object] | None = None) -> None:
+        self.namespace = namespace
+        self.hidden = hidden if hidden is not None else {}
+        self._names: tuple[str, ...] = ()
+        self._ids: tuple[int, ...] = ()
+        self._length = 0
+        self._last_key: object = _MISSING
+        self._user_names: set[str] = {k for k in namespace if self._is_user_name(k)}
+
+    def _is_user_name(self, name: object) -> bool:
+        return isinstance(name, str) and not name.startswith("_") and not self._is_hidden(name)
+
+    def before(self) -> None:
+        """Remember the namespace at the start of an execution."""
+        ns = self.namespace
+        self._names = names = tuple(self._user_names)
+        self._ids = tuple(map(id, map(ns.get, names)))
+        self._length = len(ns)
+        self._last_key = next(reversed(ns), _MISSING) if ns else _MISSING
+
+    def after(self) -> NamespaceChange:
+        """What the execution did to the user's names."""
+        ns = self.namespace
+        new_keys = self._keys_added()
+        if new_keys is None:  # the marker key was deleted: fall back to one full scan
+            new_keys = [k for k in ns if k not in self._user_names]
+        removed = {n for n in self._names if n not in ns}
+        changed = {n for n, old in zip(self._names, self._ids, strict=True) if n in ns and id(ns[n]) != old}
+        added = {k for k in new_keys if self._is_user_name(k)} - set(self._names)
+        changed |= {k for k in new_keys if k in self._user_names}  # deleted and bound again
+        self._user_names -= removed
+        self._user_names |= added
+        self._names, self._ids = (), ()
+        return NamespaceChange(frozenset(added), frozenset(changed - removed), frozenset(removed))
+
+    def _keys_added(self) -> list[str] | None:
+        """Keys inserted since :meth:`before`, or None if that cannot be told cheaply."""
+        ns, marker = self.namespace, self._last_key
+        if marker is _MISSING:
+            return list(ns)
+        if marker not in ns:
+            return None
+        added = []
+        for key in reversed(ns):
+            if key == marker:
+                return added
+            added.append(key)
+        return None
+
+    def _is_hidden(self, name: str) -> bool:
+        hidden = self.hidden.get(name, _MISSING)
+        return hidden is not _MISSING and hidden is self.namespace.get(name, _MISSING)
+
+
+_MISSING = object()
+
+
+class ModuleWatcher:
+    """Top-level packages that appear in ``sys.modules`` while user code runs."""
+
+    def __init__(self) -> None:
+        self._known: set[str] = set(sys.modules)
+        self._count = len(sys.modules)
+
+    def _new_modules(self) -> set[str]:
+        modules = sys.modules
+        if len(modules) == self._count:
+            return set()
+        new = modules.keys() - self._known
+        self._known |= new
+        self._count = len(modules)
+        return new
+
+    def absorb(self) -> None:
+        """Forget modules loaded between executions (completion, comms), which no cell imported."""
+        self._new_modules()
+
+    def new_packages(self) -> set[str]:
+        """Top-level names of the modules loaded since the last call."""
+        return {name.partition(".")[0] for name in self._new_modules() if not name.startswith("_")}
+
+
+def value_repr(
+    name: str, value: object, limit: int = 200, redact: frozenset[str] = frozenset()
+) -> str | None:
+    """The repr recorded for a defined name's scalar value, or None for other values.
+
+    Scalars are bool, int, float, None, short str, and NumPy scalars (recorded as the Python
+    scalar they hold, so ``np.float64(0.93)`` reads ``0.93``). Names that look like secrets, and
+    names the cell assigned from the environment, are redacted.
+    """
+    if value is None:
+        return "None"
+    kind = type(value)
+    if kind in (bool, int, float):
+        text = repr(value)
+    elif kind is str:
+        if len(value) > limit:
+            return None
+        text = repr(value)
+    elif kind.__module__ == "numpy" and getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        scalar = value.item()  # type: ignore[attr-defined]
+        if type(scalar) not in (bool, int, float):
+            return None
+        text = repr(scalar)
+    else:
+        return None
+    if name in redact or SECRET_NAME.search(name):
+        return REDACTED
+    return text

@@ -1,0 +1,71 @@
+"""Lineage of one execution: the names it used, defined, updated and deleted, resolved to their sources.
+
+Combines the static facts of the code with the runtime namespace change (so ``globals()[…]``,
+``exec``, ``%run`` and star imports are seen), and resolves each read name to the execution of
+this epoch that last wrote it. Work is O(names in the cell).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, MutableMapping
+
+from provkernel.capture.analysis import CodeFacts
+from provkernel.capture.runtime import NamespaceChange
+from provkernel.records import SymbolEvent
+from provkernel.store.schema import DEF, DELETE, UPDATE, USE
+
+
+def error_line(exception: BaseException | None, namespace: Mapping[str, object]) -> int | None:
+    """Line of the cell's own code where ``exception`` was raised; 0 if the code never ran."""
+    if exception is None:
+        return None
+    tb = exception.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_name == "<module>" and frame.f_globals is namespace:
+            return tb.tb_lineno
+        tb = tb.tb_next
+    return 0
+
+
+def symbol_events(
+    facts: CodeFacts,
+    change: NamespaceChange,
+    namespace: Mapping[str, object],
+    last_writer: MutableMapping[str, int],
+    execution_id: int,
+    exception: BaseException | None,
+    value: Callable[[str, object], str | None],
+) -> list[SymbolEvent]:
+    """Symbol events of one execution; updates ``last_writer`` (name → execution id) in place.
+
+    A failing execution is credited only with what it reached: static bindings and in-place
+    updates before the failing line, plus whatever the namespace shows actually changed.
+    """
+    stop = error_line(exception, namespace)
+
+    def reached(line: int) -> bool:
+        return stop is None or (stop > 0 and line < stop)
+
+    events = [SymbolEvent(name, USE, last_writer.get(name)) for name in facts.free]
+    if stop is None:
+        static_defs = {name for name in facts.defined if name in namespace}
+    else:
+        static_defs = {name for name, line in facts.def_lines if reached(line) and name in namespace}
+    defs = static_defs | change.added | change.changed
+    updates = {u.name for u in facts.updates if reached(u.line) and u.name in namespace} - defs
+    deletes = set(change.removed) | {name for name in facts.deleted if name not in namespace}
+    deletes -= defs
+
+    for name in sorted(defs):
+        events.append(SymbolEvent(name, DEF, None, value(name, namespace.get(name))))
+    for name in sorted(updates):
+        events.append(SymbolEvent(name, UPDATE, last_writer.get(name), value(name, namespace.get(name))))
+    for name in sorted(deletes):
+        events.append(SymbolEvent(name, DELETE, last_writer.get(name)))
+
+    for name in defs | updates:
+        last_writer[name] = execution_id
+    for name in deletes:
+        last_writer.pop(name, None)
+    return events

@@ -1,0 +1,73 @@
+"""Magics: argument parsing and one call each; the work is in reports/, lineage, crashes/, bugdoc/."""
+
+from __future__ import annotations
+
+import shlex
+
+from IPython.core.error import UsageError as IPythonUsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.display import display
+
+from provkernel.argparsing import HelpShown, OneLineParser
+from provkernel.errors import UsageError
+from provkernel.reports import ReportContext, available_reports, report_module
+from provkernel.store.database import StoreError
+from provkernel.store.queries import Queries
+
+
+def kernel_context(shell) -> ReportContext:
+    """Reports' view from inside a kernel: this notebook, this epoch, the live recorder."""
+    from provkernel.capture.extension import recorder_for
+
+    recorder = recorder_for(shell)
+    if recorder is None:
+        raise UsageError("provkernel is not loaded in this kernel: run %load_ext provkernel")
+    if recorder.writer is None:
+        raise UsageError(f"provkernel is not recording: {recorder.disabled_reason}")
+    recorder.flush()
+    queries = Queries.open(recorder.db_path)
+    notebook = None
+    if recorder.notebook is not None:
+        notebook = next((n for n in queries.notebooks() if n["path"] == recorder.notebook), None)
+    return ReportContext(queries, notebook, recorder.epoch_id, recorder)
+
+
+def parse(prog: str, add_arguments, argv: list[str]):
+    """Parse ``argv`` for one report or command; errors become one-line usage errors."""
+    parser = OneLineParser(prog=prog, add_help=True)
+    add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+@magics_class
+class ProvMagics(Magics):
+    """``%prov <report> [options]``: ask what the kernel recorded."""
+
+    @line_magic
+    def prov(self, line: str) -> None:
+        """Show a provenance report: ``%prov status``, ``%prov history`` … (``%prov`` lists them)."""
+        try:
+            argv = shlex.split(line)
+        except ValueError as exc:
+            raise IPythonUsageError(f"%prov: {exc}") from None
+        if not argv or argv[0] in ("-h", "--help", "help"):
+            print("usage: %prov REPORT [options]; reports: " + ", ".join(available_reports()))
+            return
+        try:
+            module = report_module(argv[0])
+            args = parse(f"%prov {argv[0]}", module.add_arguments, argv[1:])
+            context = kernel_context(self.shell)
+            try:
+                report = module.build(context, args)
+            finally:
+                context.queries.close()
+        except HelpShown:
+            return
+        except (UsageError, StoreError) as exc:
+            raise IPythonUsageError(str(exc)) from None
+        display(report)
+
+
+def register_magics(shell) -> None:
+    """Register all provkernel magics with ``shell``."""
+    shell.register_magics(ProvMagics)

@@ -1,0 +1,95 @@
+"""Opening the provenance database: location, permissions, pragmas, migrations, transactions."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from provkernel.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+ENV_VAR = "PROVKERNEL_DB"
+BUSY_TIMEOUT_S = 30.0
+
+
+class StoreError(Exception):
+    """The database cannot be used; the message says what to do."""
+
+
+def default_path() -> Path:
+    """``$PROVKERNEL_DB``, else ``<jupyter data dir>/provkernel/provenance.sqlite``."""
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env).expanduser()
+    from jupyter_core.paths import jupyter_data_dir
+
+    return Path(jupyter_data_dir()) / "provkernel" / "provenance.sqlite"
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner only (it holds code and values)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    os.close(fd)
+
+
+def connect(path: str | os.PathLike | None = None, *, create: bool = True) -> sqlite3.Connection:
+    """Open (and if needed create and migrate) the database at ``path``.
+
+    Raises:
+        StoreError: the file is missing (with ``create=False``), unreadable, not a database, or
+            written by a newer provkernel.
+    """
+    db_path = Path(path) if path is not None else default_path()
+    try:
+        if not db_path.exists():
+            if not create:
+                raise StoreError(f"no provenance database at {db_path} (nothing has been recorded yet)")
+            _create_private(db_path)
+        conn = sqlite3.connect(db_path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        migrate(conn)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"cannot use provenance database {db_path}: {exc}") from exc
+    except OSError as exc:
+        raise StoreError(f"cannot create provenance database {db_path}: {exc.strerror or exc}") from exc
+    return conn
+
+
+@contextlib.contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A write transaction that takes the write lock up front (no deadlock between kernels)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the schema to :data:`SCHEMA_VERSION`; safe when several kernels start at once."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version == SCHEMA_VERSION:
+        return version
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"the database has schema version {version}, newer than this provkernel understands "
+            f"({SCHEMA_VERSION}); upgrade provkernel"
+        )
+    with transaction(conn):
+        version = conn.execute("PRAGMA user_version").fetchone()[0]  # another kernel may have migrated
+        for number in range(version + 1, SCHEMA_VERSION + 1):
+            for statement in _statements(MIGRATIONS[number - 1]):
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    return SCHEMA_VERSION

@@ -1,0 +1,237 @@
+"""All writes to the provenance database, one short transaction per call."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator
+
+from provkernel.records import EpochFacts, ExecutionRecord, LibraryRecord
+from provkernel.store.database import transaction
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+EXECUTION_ID_BITS = 20  # an epoch numbers up to 2**20 executions
+
+
+def execution_id(epoch_id: int, seq: int) -> int:
+    """Globally unique, chronological id of the ``seq``-th execution of an epoch.
+
+    Epoch ids come from the database, so kernels writing one file concurrently never collide,
+    and a kernel can name an execution before the row is written (writes happen in the
+    background).
+    """
+    if not 0 <= seq < 1 << EXECUTION_ID_BITS:
+        raise ValueError(f"execution sequence {seq} out of range")
+    return (epoch_id << EXECUTION_ID_BITS) | seq
+
+
+class Writer:
+    """Writes records. :meth:`begin_epoch` commits at once; the other methods run inside a
+    transaction opened by the caller (:meth:`transaction`), so a batch of records costs one commit.
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._lock = threading.RLock()
+        self._name_ids: dict[str, int] = {}
+        self._stored_code: set[str] = set()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction; on failure, forget ids cached from it."""
+        with self._lock:
+            stored = set(self._stored_code)
+            try:
+                with transaction(self.conn):
+                    yield
+            except BaseException:
+                self._name_ids.clear()
+                self._stored_code = stored
+                raise
+
+    def begin_epoch(self, notebook: str, facts: EpochFacts) -> tuple[int, int]:
+        """Register a kernel lifetime for ``notebook``; returns (epoch id, epoch number)."""
+        with self._lock, transaction(self.conn) as c:
+            c.execute(
+                "INSERT OR IGNORE INTO notebooks(path, first_seen) VALUES (?, ?)", (notebook, facts.started)
+            )
+            notebook_id = c.execute("SELECT id FROM notebooks WHERE path = ?", (notebook,)).fetchone()[0]
+            number = c.execute(
+                "SELECT COALESCE(MAX(number), 0) + 1 FROM epochs WHERE notebook_id = ?", (notebook_id,)
+            ).fetchone()[0]
+            cur = c.execute(
+                "INSERT INTO epochs(notebook_id, number, started, pid, hostname, user, os, python,"
+                " implementation, ipython, ipykernel, provkernel, executable, cwd, kernel)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    notebook_id,
+                    number,
+                    facts.started,
+                    facts.pid,
+                    facts.hostname,
+                    facts.user,
+                    facts.os,
+                    facts.python,
+                    facts.implementation,
+                    facts.ipython,
+                    facts.ipykernel,
+                    facts.provkernel,
+                    facts.executable,
+                    facts.cwd,
+                    facts.kernel,
+                ),
+            )
+            epoch_id = cur.lastrowid
+            self._mark_dead_executions(c, notebook_id, epoch_id, facts.hostname)
+        return epoch_id, number
+
+    @staticmethod
+    def _mark_dead_executions(c: sqlite3.Connection, notebook_id: int, epoch_id: int, hostname: str) -> None:
+        """Executions still 'running' in an earlier epoch whose process is gone killed their kernel."""
+        rows = c.execute(
+            "SELECT DISTINCT e.id, e.pid FROM epochs e JOIN executions x ON x.epoch_id = e.id"
+            " WHERE e.notebook_id = ? AND e.id != ? AND e.hostname = ? AND x.status = 'running'",
+            (notebook_id, epoch_id, hostname),
+        ).fetchall()
+        for old_epoch, pid in rows:
+            if pid is None or not _pid_alive(pid):
+                c.execute(
+                    "UPDATE executions SET status = 'died' WHERE epoch_id = ? AND status = 'running'",
+                    (old_epoch,),
+                )
+
+    def start_execution(
+        self,
+        execution_id: int,
+        epoch_id: int,
+        count: int | None,
+        cell_id: str | None,
+        code_hash: str,
+        code: str,
+        facts: Callable[[], dict],
+        started: float,
+        status: str = "running",
+    ) -> None:
+        """Insert an execution as soon as it starts, so a cell that kills the kernel is still known.
+
+        ``facts`` returns the code's static facts as JSON; it is called only for code not stored yet.
+        """
+        c = self.conn
+        if code_hash not in self._stored_code:
+            c.execute(
+                "INSERT OR IGNORE INTO code(hash, text, facts) VALUES (?, ?, ?)",
+                (code_hash, code, json.dumps(facts(), separators=(",", ":"))),
+            )
+            self._stored_code.add(code_hash)
+        c.execute(
+            "INSERT OR REPLACE INTO executions(id, epoch_id, count, cell_id, code_hash, started, status)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (execution_id, epoch_id, count, cell_id, code_hash, started, status),
+        )
+
+    def _name_id(self, c: sqlite3.Connection, name: str) -> int:
+        name_id = self._name_ids.get(name)
+        if name_id is None:
+            c.execute("INSERT OR IGNORE INTO names(name) VALUES (?)", (name,))
+            name_id = c.execute("SELECT id FROM names WHERE name = ?", (name,)).fetchone()[0]
+            self._name_ids[name] = name_id
+        return name_id
+
+    def _source_id(self, c: sqlite3.Connection, kind: str, location: str) -> int:
+        c.execute("INSERT OR IGNORE INTO data_sources(kind, location) VALUES (?, ?)", (kind, location))
+        return c.execute(
+            "SELECT id FROM data_sources WHERE kind = ? AND location = ?", (kind, location)
+        ).fetchone()[0]
+
+    def finish_execution(self, epoch_id: int, record: ExecutionRecord) -> None:
+        """Complete an execution started with :meth:`start_execution` with everything captured."""
+        c = self.conn
+        c.execute(
+            "UPDATE executions SET ended = ?, status = ?, ename = ?, evalue = ?, traceback = ? WHERE id = ?",
+            (
+                record.ended,
+                record.status,
+                record.ename,
+                record.evalue,
+                json.dumps(record.traceback) if record.traceback is not None else None,
+                record.execution_id,
+            ),
+        )
+        if record.symbols:
+            c.executemany(
+                "INSERT OR REPLACE INTO symbols(execution_id, kind, name_id, source, value)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [
+                    (record.execution_id, s.kind, self._name_id(c, s.name), s.source, s.value)
+                    for s in record.symbols
+                ],
+            )
+        for access in record.data:
+            c.execute(
+                "INSERT OR REPLACE INTO data_access(execution_id, source_id, mode, size, mtime, hash)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    record.execution_id,
+                    self._source_id(c, access.kind, access.location),
+                    access.mode,
+                    access.size,
+                    access.mtime,
+                    access.hash,
+                ),
+            )
+        if record.outputs:
+            c.executemany(
+                "INSERT OR REPLACE INTO outputs(execution_id, seq, mime, hash) VALUES (?, ?, ?, ?)",
+                [(record.execution_id, o.seq, o.mime, o.hash) for o in record.outputs],
+            )
+
+    def set_diagnosis(self, execution_id: int, diagnosis: dict) -> None:
+        """Attach a crash diagnosis (JSON) to an execution."""
+        self.conn.execute(
+            "UPDATE executions SET diagnosis = ? WHERE id = ?",
+            (json.dumps(diagnosis, separators=(",", ":")), execution_id),
+        )
+
+    def add_libraries(self, epoch_id: int, libraries: Iterable[LibraryRecord]) -> None:
+        """Record packages of an epoch; the first execution that brought a package in wins."""
+        rows = [
+            (epoch_id, lib.name, lib.distribution, lib.version, lib.kind, lib.first_execution_id)
+            for lib in libraries
+        ]
+        if not rows:
+            return
+        c = self.conn
+        c.executemany(
+            "INSERT OR IGNORE INTO libraries(epoch_id, name, distribution, version, kind, first_execution_id)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        # a package first pulled in indirectly and later imported by a cell becomes direct
+        c.executemany(
+            "UPDATE libraries SET kind = 'direct' WHERE epoch_id = ? AND name = ? AND kind = 'indirect'",
+            [(epoch_id, row[1]) for row in rows if row[4] == "direct"],
+        )
+
+    def capture_error(self, epoch_id: int | None, time: float, stage: str, message: str) -> None:
+        """Remember a failure of our own code (shown by ``%prov status``)."""
+        self.conn.execute(
+            "INSERT INTO capture_errors(epoch_id, time, stage, message) VALUES (?, ?, ?, ?)",
+            (epoch_id, time, stage, message[:2000]),
+        )
+
+    def end_epoch(self, epoch_id: int, time: float) -> None:
+        """The kernel is shutting down cleanly."""
+        self.conn.execute("UPDATE epochs SET ended = ? WHERE id = ?", (time, epoch_id))
