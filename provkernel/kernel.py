@@ -46,12 +46,12 @@ class ProvKernel(IPythonKernel):
         note_reply(self._recorder, parent, reply_content)
         return metadata
 
-    async def do_shutdown(self, restart):
-        """Close the epoch before the process ends."""
+    def do_shutdown(self, restart):
+        """Close the epoch before the process ends (the base class may return an awaitable)."""
         recorder = recorder_for(self.shell)
         if recorder is not None:
             recorder.close()
-        return await super().do_shutdown(restart)
+        return super().do_shutdown(restart)
 
 
 def main() -> None:

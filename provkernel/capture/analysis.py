@@ -20,6 +20,52 @@ BUILTIN_NAMES = frozenset(dir(builtins)) | {"__file__", "__name__", "__builtins_
 # (``lst.append(x)``, ``model.fit(X, y)``) are recognised by the discarded result, not by a list;
 # these names mark the in-place operations that consume their input (crash evidence).
 CONSUMING_METHODS = frozenset({"drop", "pop", "popitem", "remove", "clear", "dropna", "drop_duplicates"})
+# Calls that only read or export their receiver, though their result is discarded (``df.to_csv(p)``,
+# ``model.save(p)``, ``df.head()``): not updates.
+READ_ONLY_METHODS = frozenset(
+    {
+        "head",
+        "tail",
+        "describe",
+        "info",
+        "plot",
+        "hist",
+        "show",
+        "savefig",
+        "save",
+        "print",
+        "display",
+        "count",
+        "copy",
+        "predict",
+        "predict_proba",
+        "score",
+        "summary",
+        "write",
+        "dump",
+        "keys",
+        "values",
+        "items",
+        "get",
+        "sum",
+        "mean",
+        "std",
+        "min",
+        "max",
+        "shape",
+        "close",
+        "join_thread",
+        "log",
+        "debug",
+        "warning",
+        "error",
+    }
+)
+READ_ONLY_PREFIXES = ("to_", "get_", "is_", "has_", "plot_", "show_", "save_", "print_", "export_", "write_")
+
+
+def _is_read_only(method: str) -> bool:
+    return method in READ_ONLY_METHODS or method.startswith(READ_ONLY_PREFIXES)
 
 
 @dataclass(frozen=True)
@@ -264,7 +310,7 @@ class _CellVisitor(ast.NodeVisitor):
         call = node.value
         if self.depth == 0 and isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute):
             base = _base_name(call.func.value)
-            if base is not None:
+            if base is not None and not _is_read_only(call.func.attr):
                 self._update(base, call.func.attr, node.lineno)
 
     def visit_Call(self, node: ast.Call) -> None:

@@ -35,7 +35,7 @@ def _system_prefixes(extra: Iterable[str]) -> tuple[str, ...]:
         dirs.add(user_site)
     home = Path.home()
     dirs.update(str(home / d) for d in (".cache", ".ipython", ".jupyter", ".local/share/jupyter", ".config"))
-    dirs.update(("/proc", "/sys", "/dev", "/etc"))
+    dirs.update(("/proc", "/sys", "/dev", "/etc", "/usr/share", "/usr/lib", "/lib", "/usr/local/lib"))
     dirs.update(extra)
     return tuple(sorted({os.path.join(os.path.realpath(d), "") for d in dirs if d}))
 

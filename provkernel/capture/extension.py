@@ -9,6 +9,7 @@ import weakref
 
 from provkernel.capture.recorder import Recorder
 from provkernel.capture.settings import Settings
+from provkernel.log import kernel_logger
 
 log = logging.getLogger("provkernel")
 
@@ -22,6 +23,7 @@ def recorder_for(shell) -> Recorder | None:
 
 def load(shell, kernel: str = "extension") -> Recorder:
     """Attach a recorder and the magics to ``shell`` (idempotent)."""
+    kernel_logger()
     recorder = _recorders.get(shell)
     if recorder is not None:
         recorder.install()

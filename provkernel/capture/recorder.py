@@ -7,6 +7,7 @@ in ``%prov status``).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import logging
@@ -14,7 +15,7 @@ import sys
 import time
 import traceback as tb_module
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from provkernel.capture.analysis import CodeFacts, FactsCache, code_hash
@@ -243,21 +244,15 @@ class Recorder:
         if exception is not None:
             record.ename, record.evalue = type(exception).__name__, str(exception)
             record.traceback = self._traceback(exception, running)
-        change = self.namespace.after()
-        record.symbols = symbol_events(
-            running.facts,
-            change,
-            self.shell.user_ns,
-            self.last_writer,
-            running.execution_id,
-            exception,
-            value=functools.partial(
-                value_repr, limit=self.settings.value_max_length, redact=running.facts.from_environ
-            ),
-        )
-        record.data = self.files.drain()
+        # Each part is captured on its own: one failing leaves the others, and the execution
+        # itself is recorded with its status whatever happens.
+        with self._stage("lineage"):
+            record.symbols = self._symbols(running, exception)
+        with self._stage("data"):
+            record.data = self.files.drain()
         record.outputs = self.outputs.records
-        self._submit_libraries(running)
+        with self._stage("libraries"):
+            self._submit_libraries(running)
         epoch_id = self.epoch_id
         self.writer.submit(lambda w: w.finish_execution(epoch_id, record))
         finished = Finished(
@@ -277,6 +272,27 @@ class Recorder:
                 self.capture_failed(getattr(listener, "__name__", "listener"), exc)
 
     # --- helpers ----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _stage(self, stage: str) -> Iterator[None]:
+        try:
+            yield
+        except Exception as exc:  # noqa: BLE001 - counted, logged and stored by capture_failed
+            self.capture_failed(stage, exc)
+
+    def _symbols(self, running: Running, exception: BaseException | None) -> list:
+        change = self.namespace.after()
+        return symbol_events(
+            running.facts,
+            change,
+            self.shell.user_ns,
+            self.last_writer,
+            running.execution_id,
+            exception,
+            value=functools.partial(
+                value_repr, limit=self.settings.value_max_length, redact=running.facts.from_environ
+            ),
+        )
+
     def _transform(self, code: str) -> str:
         try:
             return self.shell.transform_cell(code)
@@ -333,8 +349,8 @@ class Recorder:
     def capture_failed(self, stage: str, exc: BaseException) -> None:
         """Log and count a failure of our own code; store it if the database still works."""
         self.errors += 1
-        message = f"{stage}: {type(exc).__name__}: {exc}"
-        self.recent_errors.append(message)
+        message = f"{type(exc).__name__}: {exc}"
+        self.recent_errors.append(f"{stage}: {message}")
         log.error("provkernel capture failed in %s", stage, exc_info=exc)
         if self.writer is not None:
             epoch_id, when = self.epoch_id, time.time()

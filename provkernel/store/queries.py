@@ -87,6 +87,30 @@ class Queries:
         rows = _rows(self.conn.execute("SELECT * FROM epochs WHERE id = ?", (epoch_id,)))
         return rows[0] if rows else None
 
+    def epoch_summary(self, epoch_id: int) -> dict[str, Any]:
+        """Counts for one epoch: executions, failures, libraries, data sources."""
+        c = self.conn
+        number = c.execute("SELECT number FROM epochs WHERE id = ?", (epoch_id,)).fetchone()[0]
+        executions, errors = c.execute(
+            "SELECT COUNT(*), COALESCE(SUM(status = 'error'), 0) FROM executions WHERE epoch_id = ?",
+            (epoch_id,),
+        ).fetchone()
+        libraries = c.execute(
+            "SELECT COUNT(*) FROM libraries WHERE epoch_id = ? AND kind != 'stdlib'", (epoch_id,)
+        ).fetchone()[0]
+        data = c.execute(
+            "SELECT COUNT(DISTINCT a.source_id) FROM data_access a JOIN executions x ON x.id = a.execution_id"
+            " WHERE x.epoch_id = ?",
+            (epoch_id,),
+        ).fetchone()[0]
+        return {
+            "epoch": number,
+            "executions": executions,
+            "errors": errors,
+            "libraries": libraries,
+            "data": data,
+        }
+
     # --- executions -----------------------------------------------------------------------
     def executions(self, notebook_id: int, epoch_number: int | None = None) -> list[dict[str, Any]]:
         """Executions of a notebook (optionally one epoch), in order, with epoch number and code."""

@@ -1,0 +1,96 @@
+"""Static facts of cell code."""
+
+from __future__ import annotations
+
+from provkernel.capture.analysis import FactsCache, analyze
+
+
+def test_definitions_free_names_and_order():
+    facts = analyze("y = x + 1\nx = 2\nz = x + y")
+    assert facts.defined == {"x", "y", "z"}
+    assert facts.free == ("x",)  # read before this cell defines it
+
+
+def test_functions_classes_and_their_globals():
+    facts = analyze(
+        "def f(a, b=default):\n    return a + model.predict(b) + later\nclass C(Base):\n    k = 1\nlater = 3"
+    )
+    assert facts.functions == ("f",) and facts.classes == ("C",)
+    assert set(facts.free) == {"default", "model", "Base"}  # `later` is bound by this cell
+
+
+def test_comprehension_variables_are_local():
+    facts = analyze("squares = [i * i for i in range(n) if i % k]")
+    assert set(facts.free) == {"n", "k"}
+
+
+def test_imports_with_aliases_and_star():
+    facts = analyze(
+        "import numpy as np\nimport os.path\nfrom sklearn.svm import SVC as S\nfrom math import *"
+    )
+    assert [(i.module, i.name, i.alias) for i in facts.imports] == [
+        ("numpy", None, "np"),
+        ("os", None, "os"),
+        ("sklearn.svm", "SVC", "S"),
+    ]
+    assert facts.star_imports == ("math",)
+    assert facts.imports[2].package == "sklearn"
+
+
+def test_literal_parameters():
+    facts = analyze(
+        "a = 1\nb = -0.5\nc = 'x'\nd = [1, 2]\ne = {'k': None}\nf = float('nan')\ng = compute()\n"
+        "h: int = 4\na = a"
+    )
+    assert dict(facts.parameters) == {
+        "b": "-0.5",
+        "c": "'x'",
+        "d": "[1, 2]",
+        "e": "{'k': None}",
+        "f": "float('nan')",
+        "h": "4",
+    }
+
+
+def test_mutations_are_updates_of_the_base_name():
+    facts = analyze(
+        "df.dropna(inplace=True)\nlst.append(1)\nobj.attr = 2\ndf['c'] = 3\ncount += 1\n"
+        "del df['a']\nout = df.drop(columns=['b'], inplace=True)\ndf.to_csv('x.csv')\nmodel.fit(X, y)"
+    )
+    updates = [(u.name, u.how) for u in facts.updates]
+    assert updates == [
+        ("df", "dropna"),
+        ("lst", "append"),
+        ("obj", "setattr"),
+        ("df", "setitem"),
+        ("count", "augassign"),
+        ("df", "del[]"),
+        ("df", "drop"),
+        ("model", "fit"),
+    ]
+    assert [u.consumes for u in facts.updates][:2] == [True, False]
+
+
+def test_deletions_and_environment_reads():
+    facts = analyze("token = os.environ['T']\nport = os.getenv('P')\nv = 1\ndel v\ndel w")
+    assert facts.from_environ == {"token", "port"}
+    assert facts.deleted == {"v", "w"}
+    assert "v" not in facts.defined
+
+
+def test_syntax_errors_give_empty_facts_and_the_cache_reuses_results():
+    assert analyze("def (:").syntax_error
+    cache = FactsCache(limit=2)
+    first, new = cache.get("a = 1", "h1")
+    again, new_again = cache.get("a = 1", "h1")
+    assert new and not new_again and first is again
+    cache.get("b = 1", "h2")
+    cache.get("c = 1", "h3")
+    assert cache.get("a = 1", "h1")[1]  # evicted beyond the limit, computed again
+
+
+def test_facts_round_trip_through_json():
+    facts = analyze("import pandas as pd\ndf = pd.read_csv(p)\ndf.dropna(inplace=True)\nalpha = 0.1")
+    from provkernel.capture.analysis import CodeFacts
+
+    assert CodeFacts.from_json(facts.code_hash, facts.to_json()) == facts

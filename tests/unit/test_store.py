@@ -1,0 +1,74 @@
+"""The SQLite store: creation, permissions, migrations, the background writer."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+import pytest
+
+from provkernel.records import EpochFacts, ExecutionRecord, SymbolEvent
+from provkernel.store import schema
+from provkernel.store.background import BackgroundWriter
+from provkernel.store.database import StoreError, connect
+from provkernel.store.queries import NotebookNotFound, Queries
+from provkernel.store.writer import Writer, execution_id
+
+FACTS = EpochFacts(
+    time.time(), 1, "host", "me", "Linux", "3.11.7", "CPython", "9", "7", "0.1", "/py", "/w", "provkernel"
+)
+
+
+def test_new_database_is_private_and_at_the_current_schema(tmp_path):
+    conn = connect(tmp_path / "sub" / "p.sqlite")
+    assert (tmp_path / "sub" / "p.sqlite").stat().st_mode & 0o777 == 0o600
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_migrations_apply_in_order_and_a_newer_schema_is_refused(tmp_path, monkeypatch):
+    path = tmp_path / "p.sqlite"
+    connect(path).close()
+    monkeypatch.setattr(
+        schema, "MIGRATIONS", [*schema.MIGRATIONS, "ALTER TABLE executions ADD COLUMN extra TEXT"]
+    )
+    monkeypatch.setattr("provkernel.store.database.MIGRATIONS", schema.MIGRATIONS)
+    monkeypatch.setattr("provkernel.store.database.SCHEMA_VERSION", len(schema.MIGRATIONS))
+    conn = connect(path)
+    assert "extra" in [r[1] for r in conn.execute("PRAGMA table_info(executions)")]
+    conn.close()
+    raw = sqlite3.connect(path)
+    raw.execute("PRAGMA user_version = 99")
+    raw.close()
+    with pytest.raises(StoreError, match="newer than this provkernel"):
+        connect(path)
+
+
+def test_missing_database_is_reported_not_created(tmp_path):
+    with pytest.raises(StoreError, match="nothing has been recorded yet"):
+        Queries.open(tmp_path / "none.sqlite")
+    assert not (tmp_path / "none.sqlite").exists()
+
+
+def test_background_writer_batches_and_isolates_a_bad_record(tmp_path):
+    writer = Writer(connect(tmp_path / "p.sqlite"))
+    epoch, number = writer.begin_epoch("/nb.ipynb", FACTS)
+    failures = []
+    background = BackgroundWriter(writer, lambda stage, exc: failures.append(exc))
+    first, second = execution_id(epoch, 1), execution_id(epoch, 2)
+    background.submit(lambda w: w.start_execution(first, epoch, 1, "c1", "h1", "a = 1", dict, 1.0))
+    background.submit(lambda w: w.start_execution(second, epoch, 2, "c2", "h2", "b = a", dict, 2.0))
+    background.submit(lambda w: w.conn.execute("INSERT INTO no_such_table VALUES (1)"))
+    record = ExecutionRecord(second, 3.0, "ok", [SymbolEvent("a", schema.USE, first)])
+    background.submit(lambda w: w.finish_execution(epoch, record))
+    assert background.flush()
+    background.close()
+    queries = Queries.open(tmp_path / "p.sqlite")
+    assert [(r["count"], r["status"]) for r in queries.executions(queries.notebooks()[0]["id"])] == [
+        (1, "running"),
+        (2, "ok"),
+    ]
+    assert len(failures) == 1 and number == 1
+    with pytest.raises(NotebookNotFound, match="/nb.ipynb"):
+        queries.find_notebook("other.ipynb")
+    assert queries.find_notebook("nb.ipynb")["path"] == "/nb.ipynb"
