@@ -1,0 +1,13 @@
+"""Crash diagnosis: the ML-notebook crash taxonomy of Wang et al. (TSE 2025), decided from the error
+output and, when available, from the notebook's execution history.
+
+>>> from provkernel.crashes import classify
+>>> classify("KeyError", "'age'", []).crash_type
+'key error'
+"""
+
+from provkernel.crashes.classify import classify
+from provkernel.crashes.context import Binding, CrashContext, Epoch, Execution, FileAccess
+from provkernel.crashes.diagnosis import Diagnosis
+
+__all__ = ["Binding", "CrashContext", "Diagnosis", "Epoch", "Execution", "FileAccess", "classify"]

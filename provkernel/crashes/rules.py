@@ -1,0 +1,133 @@
+"""The signal table (``signals.toml``): exception name + message pattern -> crash type, root cause, advice."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+# Library policies for a rule.
+AUTO = "auto"  # attribute from frames, exception and crash line
+FRAMES = "frames"  # only when a library frame shows it (plain programming errors)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One signal: when it matches, what it means and what to do.
+
+    Attributes:
+        crash_type: Fine crash-type label; "" means the exception's default (:data:`DEFAULT_CRASH_TYPES`).
+        root_cause: Fine root-cause label.
+        why: Evidence sentence (what the message shows).
+        suggestion: What the user should do.
+        enames: Lower-case exception names the rule applies to; empty means any.
+        pattern: Regular expression searched (case-insensitively) in the message; None means any.
+        library: ``AUTO``, ``FRAMES``, None (never a library), or a fixed library name.
+        user_code_root: Root cause to use instead when no library is involved (no library frame and no
+            library call on the crash line).
+    """
+
+    crash_type: str
+    root_cause: str
+    why: str
+    suggestion: str
+    enames: frozenset[str] = frozenset()
+    pattern: re.Pattern[str] | None = None
+    library: str | None = AUTO
+    user_code_root: str | None = None
+
+    def matches(self, ename: str, message: str) -> bool:
+        """Whether this rule applies to a (lower-case) exception name and message."""
+        if self.enames and ename not in self.enames:
+            return False
+        return self.pattern is None or self.pattern.search(message) is not None
+
+
+def _from_table(entry: dict[str, Any]) -> Rule:
+    pattern = entry.get("pattern")
+    if isinstance(pattern, list):
+        pattern = "|".join(pattern)
+    library = entry.get("library", AUTO)
+    return Rule(
+        crash_type=entry["crash_type"],
+        root_cause=entry["root_cause"],
+        why=entry["why"],
+        suggestion=entry["suggestion"],
+        enames=frozenset(entry.get("enames", ())),
+        pattern=re.compile(pattern, re.IGNORECASE) if pattern else None,
+        library=None if library == "none" else library,
+        user_code_root=entry.get("user_code_root"),
+    )
+
+
+@cache
+def _table() -> dict[str, Any]:
+    text = resources.files("provkernel.crashes").joinpath("signals.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+@cache
+def rules() -> tuple[Rule, ...]:
+    """The ordered rules of ``signals.toml``."""
+    return tuple(_from_table(entry) for entry in _table()["rule"])
+
+
+@cache
+def fallback(where: str) -> Rule:
+    """The verdict when no rule matches: ``"library"`` (raised in a library) or ``"user"``."""
+    return _from_table(_table()["fallback"][where])
+
+
+# Fine crash type of an exception no rule names one for, by the builtin it behaves like.
+DEFAULT_CRASH_TYPES: dict[str, str] = {
+    "valueerror": "valueerror",
+    "typeerror": "typeerror",
+    "runtimeerror": "runtimeerror",
+    "importerror": "importerror",
+    "modulenotfounderror": "module not found",
+    "attributeerror": "attributeerror",
+    "keyerror": "keyerror",
+    "indexerror": "indexerror-1d",
+    "nameerror": "variable not found",
+    "oserror": "filenotfounderror",
+    "filenotfounderror": "filenotfounderror",
+    "assertionerror": "assertionerror",
+    "zerodivisionerror": "zerodivisionerror",
+    "syntaxerror": "syntaxerror",
+    "indentationerror": "indentationerror",
+    "systemerror": "systemerror",
+}
+
+# Exception-name suffixes of library-specific exceptions -> the builtin they behave like.
+NAME_SUFFIXES: tuple[tuple[str, str], ...] = (
+    ("valueerror", "valueerror"),
+    ("typeerror", "typeerror"),
+    ("keyerror", "keyerror"),
+    ("indexerror", "indexerror"),
+    ("attributeerror", "attributeerror"),
+    ("ioerror", "oserror"),
+    ("oserror", "oserror"),
+    ("filenotfounderror", "filenotfounderror"),
+    ("httperror", "httperror"),
+    ("connectionerror", "connectionerror"),
+    ("outofmemoryerror", "outofmemoryerror"),
+    ("memoryerror", "memoryerror"),
+    ("invalidargumenterror", "valueerror"),
+)
+
+
+def crash_type_of(rule: Rule, kind: str) -> str:
+    """The rule's fine crash type, or the exception's default when the rule leaves it open."""
+    return rule.crash_type or DEFAULT_CRASH_TYPES.get(kind, "unknown")
+
+
+def builtin_like(ename: str) -> str:
+    """The builtin exception a library-specific one behaves like (``YellowbrickValueError`` -> valueerror)."""
+    lowered = ename.lower().rsplit(".", 1)[-1]
+    for suffix, builtin in NAME_SUFFIXES:
+        if lowered.endswith(suffix):
+            return builtin
+    return lowered
