@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import logging
 import sys
+import threading
 import time
 import traceback as tb_module
 from collections import deque
@@ -26,7 +27,7 @@ from provkernel.capture.outputs import OutputCollector
 from provkernel.capture.runtime import ModuleWatcher, NamespaceWatcher, value_repr
 from provkernel.capture.settings import Settings
 from provkernel.capture.symbols import symbol_events
-from provkernel.records import ExecutionRecord, LibraryRecord
+from provkernel.records import EpochFacts, ExecutionRecord, LibraryRecord
 from provkernel.store.background import BackgroundWriter
 from provkernel.store.database import StoreError, connect
 from provkernel.store.writer import Writer, execution_id
@@ -110,6 +111,8 @@ class Recorder:
         self._request: tuple[float, str | None] | None = None
         self._seq = 0
         self._epoch_started = time.time()
+        self._epoch_facts: EpochFacts | None = None
+        self._facts_ready = threading.Event()
         self._installed = False
         self._closed = False
 
@@ -128,6 +131,8 @@ class Recorder:
             return False
         self.db_path = conn.execute("PRAGMA database_list").fetchone()[2]
         self.writer = BackgroundWriter(Writer(conn), self._write_failed)
+        # Gathering the epoch's facts takes milliseconds: do it now, off the first cell's path.
+        threading.Thread(target=self._gather_epoch_facts, name="provkernel-epoch", daemon=True).start()
         self.files.ignore_file(self.db_path)
         return True
 
@@ -305,6 +310,14 @@ class Recorder:
             return list(stb)
         return tb_module.format_exception(exception)
 
+    def _gather_epoch_facts(self) -> None:
+        try:
+            self._epoch_facts = epoch_facts(self.kernel)
+        except Exception:  # computed again, and reported, on the first cell
+            log.debug("provkernel: gathering epoch facts failed", exc_info=True)
+        finally:
+            self._facts_ready.set()
+
     def _next_id(self) -> int:
         self._seq += 1
         return execution_id(self.epoch_id, self._seq)
@@ -318,7 +331,9 @@ class Recorder:
             old, ended = self.epoch_id, time.time()
             self.writer.submit(lambda w: w.end_epoch(old, ended))
             self.last_writer.clear()
-        facts = dataclasses.replace(epoch_facts(self.kernel), started=self._epoch_started)
+        self._facts_ready.wait(5.0)
+        facts = self._epoch_facts or epoch_facts(self.kernel)
+        facts = dataclasses.replace(facts, started=self._epoch_started)
         self.epoch_id, self.epoch_number = self.writer.writer.begin_epoch(notebook, facts)
         self.notebook = notebook
         self._seq = 0
