@@ -7,7 +7,6 @@ in ``%prov status``).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import logging
@@ -16,15 +15,15 @@ import threading
 import time
 import traceback as tb_module
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from provkernel.capture.analysis import CodeFacts, FactsCache, code_hash
 from provkernel.capture.dataflow import AccessCollector
 from provkernel.capture.environment import LibraryResolver, classify_package, epoch_facts
-from provkernel.capture.identity import notebook_identity
+from provkernel.capture.identity import VSCODE_VARIABLE, notebook_identity
 from provkernel.capture.outputs import OutputCollector
-from provkernel.capture.runtime import ModuleWatcher, NamespaceWatcher, value_repr
+from provkernel.capture.runtime import ModuleWatcher, NamespaceWatcher
 from provkernel.capture.settings import Settings
 from provkernel.capture.symbols import symbol_events
 from provkernel.records import EpochFacts, ExecutionRecord, LibraryRecord
@@ -112,6 +111,7 @@ class Recorder:
         self._seq = 0
         self._epoch_started = time.time()
         self._epoch_facts: EpochFacts | None = None
+        self._vscode_name: object = None
         self._facts_ready = threading.Event()
         self._installed = False
         self._closed = False
@@ -251,13 +251,19 @@ class Recorder:
             record.traceback = self._traceback(exception, running)
         # Each part is captured on its own: one failing leaves the others, and the execution
         # itself is recorded with its status whatever happens.
-        with self._stage("lineage"):
+        try:
             record.symbols = self._symbols(running, exception)
-        with self._stage("data"):
+        except Exception as exc:  # noqa: BLE001 - counted, logged and stored by capture_failed
+            self.capture_failed("lineage", exc)
+        try:
             record.data = self.files.drain()
+        except Exception as exc:  # noqa: BLE001
+            self.capture_failed("data", exc)
         record.outputs = self.outputs.records
-        with self._stage("libraries"):
+        try:
             self._submit_libraries(running)
+        except Exception as exc:  # noqa: BLE001
+            self.capture_failed("libraries", exc)
         epoch_id = self.epoch_id
         self.writer.submit(lambda w: w.finish_execution(epoch_id, record))
         finished = Finished(
@@ -277,13 +283,6 @@ class Recorder:
                 self.capture_failed(getattr(listener, "__name__", "listener"), exc)
 
     # --- helpers ----------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _stage(self, stage: str) -> Iterator[None]:
-        try:
-            yield
-        except Exception as exc:  # noqa: BLE001 - counted, logged and stored by capture_failed
-            self.capture_failed(stage, exc)
-
     def _symbols(self, running: Running, exception: BaseException | None) -> list:
         change = self.namespace.after()
         return symbol_events(
@@ -293,9 +292,7 @@ class Recorder:
             self.last_writer,
             running.execution_id,
             exception,
-            value=functools.partial(
-                value_repr, limit=self.settings.value_max_length, redact=running.facts.from_environ
-            ),
+            self.settings.value_max_length,
         )
 
     def _transform(self, code: str) -> str:
@@ -323,6 +320,11 @@ class Recorder:
         return execution_id(self.epoch_id, self._seq)
 
     def _ensure_epoch(self) -> None:
+        # The identity is fixed for an epoch, except that VS Code names its notebook in the namespace.
+        vscode = self.shell.user_ns.get(VSCODE_VARIABLE)
+        if self.epoch_id is not None and vscode == self._vscode_name:
+            return
+        self._vscode_name = vscode
         notebook = notebook_identity(self.shell.user_ns)
         if self.epoch_id is not None and notebook == self.notebook:
             return

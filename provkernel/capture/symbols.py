@@ -7,10 +7,10 @@ this epoch that last wrote it. Work is O(names in the cell).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Mapping, MutableMapping
 
 from provkernel.capture.analysis import CodeFacts
-from provkernel.capture.runtime import NamespaceChange
+from provkernel.capture.runtime import NamespaceChange, value_repr
 from provkernel.records import SymbolEvent
 from provkernel.store.schema import DEF, DELETE, UPDATE, USE
 
@@ -35,7 +35,7 @@ def symbol_events(
     last_writer: MutableMapping[str, int],
     execution_id: int,
     exception: BaseException | None,
-    value: Callable[[str, object], str | None],
+    value_limit: int = 200,
 ) -> list[SymbolEvent]:
     """Symbol events of one execution; updates ``last_writer`` (name → execution id) in place.
 
@@ -57,12 +57,14 @@ def symbol_events(
     deletes = set(change.removed) | {name for name in facts.deleted if name not in namespace}
     deletes -= defs
 
-    for name in sorted(defs):
-        events.append(SymbolEvent(name, DEF, None, value(name, namespace.get(name))))
-    for name in sorted(updates):
-        events.append(SymbolEvent(name, UPDATE, last_writer.get(name), value(name, namespace.get(name))))
-    for name in sorted(deletes):
-        events.append(SymbolEvent(name, DELETE, last_writer.get(name)))
+    redact = facts.from_environ
+    get = namespace.get
+    events += [SymbolEvent(n, DEF, None, value_repr(n, get(n), value_limit, redact)) for n in defs]
+    events += [
+        SymbolEvent(n, UPDATE, last_writer.get(n), value_repr(n, get(n), value_limit, redact))
+        for n in updates
+    ]
+    events += [SymbolEvent(n, DELETE, last_writer.get(n)) for n in deletes]
 
     for name in defs | updates:
         last_writer[name] = execution_id

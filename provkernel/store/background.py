@@ -9,8 +9,8 @@ enqueued so far (reports, shutdown).
 
 from __future__ import annotations
 
+import collections
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +32,10 @@ MAX_PENDING = 100_000  # records kept while the database is unavailable, beyond 
 class BackgroundWriter:
     """Owns the writer's connection on a dedicated thread.
 
+    Submitting appends to a list and wakes the thread only when the list was empty, so a cell
+    costs the kernel's main thread a list append; the thread then lingers for more records and
+    writes them in one transaction.
+
     Args:
         writer: the writer whose connection only this thread will use from now on.
         on_error: called (on the writer thread) with a stage name and the exception of a record
@@ -41,59 +45,67 @@ class BackgroundWriter:
     def __init__(self, writer: Writer, on_error: Callable[[str, BaseException], None]) -> None:
         self.writer = writer
         self._on_error = on_error
-        self._queue: queue.Queue[Operation | threading.Event | None] = queue.Queue()
+        self._pending: collections.deque[Operation | threading.Event] = collections.deque()  # thread-safe
+        self._wake = threading.Event()  # something is pending
+        self._urgent = threading.Event()  # someone waits in flush(): no lingering
+        self._stopping = False
         self._thread = threading.Thread(target=self._run, name="provkernel-writer", daemon=True)
         self._thread.start()
         self.dropped = 0
 
     def submit(self, operation: Operation) -> None:
         """Enqueue ``operation(writer)``; it runs inside a transaction on the writer thread."""
-        if self._queue.qsize() >= MAX_PENDING:
+        if len(self._pending) >= MAX_PENDING:
             self.dropped += 1
             return
-        self._queue.put(operation)
+        self._pending.append(operation)
+        if not self._wake.is_set():
+            self._wake.set()
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything submitted before this call is written; False on timeout."""
         if not self._thread.is_alive():
             return False
         marker = threading.Event()
-        self._queue.put(marker)
+        self._pending.append(marker)
+        self._urgent.set()
+        self._wake.set()
         return marker.wait(timeout)
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is pending and stop the thread."""
         if self._thread.is_alive():
-            self.flush(timeout)
-            self._queue.put(None)
+            self._stopping = True
+            self._urgent.set()
+            self._wake.set()
             self._thread.join(timeout)
 
     def _run(self) -> None:
         while True:
-            item = self._queue.get()
-            batch: list[Operation] = []
-            markers: list[threading.Event] = []
-            stop = False
-            deadline = time.monotonic() + LINGER_S
-            while True:
-                if item is None:
-                    stop = True
-                elif isinstance(item, threading.Event):
-                    markers.append(item)  # someone waits: write now
-                else:
-                    batch.append(item)
-                if stop or markers or len(batch) >= MAX_BATCH:
-                    break
-                try:
-                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
-                except queue.Empty:
-                    break
-            if batch:
-                self._write(batch)
-            for marker in markers:
-                marker.set()
-            if stop:
+            self._wake.wait()
+            if not self._stopping:
+                self._urgent.wait(LINGER_S)
+            self._wake.clear()
+            self._urgent.clear()
+            items = self._drain()
+            for start in range(0, len(items), MAX_BATCH):
+                chunk = items[start : start + MAX_BATCH]
+                batch = [item for item in chunk if not isinstance(item, threading.Event)]
+                if batch:
+                    self._write(batch)
+                for marker in chunk:
+                    if isinstance(marker, threading.Event):
+                        marker.set()
+            if self._stopping and not self._pending:
                 return
+
+    def _drain(self) -> list[Operation | threading.Event]:
+        items = []
+        while True:
+            try:
+                items.append(self._pending.popleft())
+            except IndexError:
+                return items
 
     def _write(self, batch: list[Operation]) -> None:
         try:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from provkernel.store.database import connect
+from provkernel.store.writer import EXECUTION_ID_BITS
 
 
 def _rows(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
@@ -174,3 +175,157 @@ class Queries:
                 (limit,),
             )
         )
+
+    # --- lineage and reports ------------------------------------------------------------
+    def epoch_by_number(self, notebook_id: int, number: int) -> dict[str, Any] | None:
+        """One epoch of a notebook by its number (1-based)."""
+        rows = _rows(
+            self.conn.execute(
+                "SELECT * FROM epochs WHERE notebook_id = ? AND number = ?", (notebook_id, number)
+            )
+        )
+        return rows[0] if rows else None
+
+    def symbols(self, epoch_id: int) -> list[dict[str, Any]]:
+        """Every symbol event of an epoch's executions: execution_id, kind, name, source, value."""
+        return _rows(
+            self.conn.execute(
+                "SELECT s.execution_id, s.kind, n.name, s.source, s.value FROM symbols s"
+                " JOIN names n ON n.id = s.name_id WHERE s.execution_id BETWEEN ? AND ?"
+                " ORDER BY s.execution_id",
+                _epoch_range(epoch_id),
+            )
+        )
+
+    def data_accesses(self, notebook_id: int, epoch_number: int | None = None) -> list[dict[str, Any]]:
+        """Files and URLs read or written by a notebook's executions, in execution order."""
+        sql = (
+            "SELECT a.execution_id, e.number AS epoch, x.count, x.cell_id, x.started, d.kind, d.location,"
+            " a.mode, a.size, a.mtime, a.hash FROM data_access a"
+            " JOIN data_sources d ON d.id = a.source_id JOIN executions x ON x.id = a.execution_id"
+            " JOIN epochs e ON e.id = x.epoch_id WHERE e.notebook_id = ?"
+        )
+        args: list[Any] = [notebook_id]
+        if epoch_number is not None:
+            sql += " AND e.number = ?"
+            args.append(epoch_number)
+        return _rows(self.conn.execute(sql + " ORDER BY a.execution_id, d.location", args))
+
+    def outputs(
+        self, notebook_id: int, epoch_number: int | None = None, hash_prefix: str | None = None
+    ) -> list[dict[str, Any]]:
+        """MIME entries of rich outputs (optionally those whose hash starts with ``hash_prefix``)."""
+        sql = (
+            "SELECT o.execution_id, e.number AS epoch, x.count, x.cell_id, x.code_hash, o.seq, o.mime,"
+            " o.hash FROM outputs o JOIN executions x ON x.id = o.execution_id"
+            " JOIN epochs e ON e.id = x.epoch_id WHERE e.notebook_id = ?"
+        )
+        args: list[Any] = [notebook_id]
+        if epoch_number is not None:
+            sql += " AND e.number = ?"
+            args.append(epoch_number)
+        if hash_prefix:
+            sql += " AND o.hash >= ? AND o.hash < ?"  # a range, so the hash index serves a prefix
+            args += [hash_prefix, hash_prefix + "\uffff"]
+        return _rows(self.conn.execute(sql + " ORDER BY o.execution_id, o.seq, o.mime", args))
+
+    def output_mimes(self, epoch_id: int) -> list[dict[str, Any]]:
+        """(execution_id, mime) of every output entry of an epoch."""
+        return _rows(
+            self.conn.execute(
+                "SELECT DISTINCT execution_id, mime FROM outputs WHERE execution_id BETWEEN ? AND ?",
+                _epoch_range(epoch_id),
+            )
+        )
+
+    def libraries(self, notebook_id: int, epoch_number: int | None = None) -> list[dict[str, Any]]:
+        """Packages recorded per epoch with their versions (``kind``: direct, indirect, stdlib)."""
+        sql = (
+            "SELECT e.number AS epoch, l.name, l.distribution, l.version, l.kind, l.first_execution_id"
+            " FROM libraries l JOIN epochs e ON e.id = l.epoch_id WHERE e.notebook_id = ?"
+        )
+        args: list[Any] = [notebook_id]
+        if epoch_number is not None:
+            sql += " AND e.number = ?"
+            args.append(epoch_number)
+        return _rows(self.conn.execute(sql + " ORDER BY e.number, l.name", args))
+
+    def value_history(
+        self, notebook_id: int, name: str, epoch_number: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Definitions and in-place updates of ``name`` across a notebook's executions, in order."""
+        row = self.conn.execute("SELECT id FROM names WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            return []
+        sql = (
+            "SELECT s.execution_id, e.id AS epoch_id, e.number AS epoch, x.count, x.cell_id, x.started,"
+            " x.status, x.code_hash, s.kind, s.value FROM symbols s"
+            " JOIN executions x ON x.id = s.execution_id JOIN epochs e ON e.id = x.epoch_id"
+            " WHERE s.name_id = ? AND s.kind IN (1, 2) AND e.notebook_id = ?"
+        )
+        args: list[Any] = [row[0], notebook_id]
+        if epoch_number is not None:
+            sql += " AND e.number = ?"
+            args.append(epoch_number)
+        return _rows(self.conn.execute(sql + " ORDER BY s.execution_id", args))
+
+    def lineage_sources(self, epoch_id: int) -> list[tuple[int, int]]:
+        """(execution_id, source) pairs of an epoch: each execution and the executions it read from."""
+        return self.conn.execute(
+            "SELECT DISTINCT execution_id, source FROM symbols"
+            " WHERE execution_id BETWEEN ? AND ? AND source IS NOT NULL",
+            _epoch_range(epoch_id),
+        ).fetchall()
+
+    def recorded_values(self, epoch_id: int, names: list[str]) -> list[dict[str, Any]]:
+        """Recorded values of some names in one epoch: execution_id, name, value."""
+        if not names:
+            return []
+        marks = ",".join("?" * len(names))
+        return _rows(
+            self.conn.execute(
+                "SELECT s.execution_id, n.name, s.value FROM symbols s JOIN names n ON n.id = s.name_id"
+                f" WHERE s.execution_id BETWEEN ? AND ? AND s.kind IN (1, 2) AND n.name IN ({marks})"
+                " AND s.value IS NOT NULL",
+                (*_epoch_range(epoch_id), *names),
+            )
+        )
+
+    def code_facts_many(self, hashes: list[str]) -> dict[str, dict[str, Any]]:
+        """Static facts of several code texts, by hash."""
+        facts: dict[str, dict[str, Any]] = {}
+        unique = sorted(set(hashes))
+        for start in range(0, len(unique), 500):  # stay below SQLite's variable limit
+            chunk = unique[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for code_hash, text in self.conn.execute(
+                f"SELECT hash, facts FROM code WHERE hash IN ({marks})", chunk
+            ):
+                if text:
+                    facts[code_hash] = json.loads(text)
+        return facts
+
+    def events_of(self, execution_ids: list[int], kinds: tuple[int, ...]) -> list[dict[str, Any]]:
+        """Symbol events of some executions and kinds: execution_id, kind, name, source, value."""
+        if not execution_ids:
+            return []
+        rows: list[dict[str, Any]] = []
+        unique = sorted(set(execution_ids))
+        kind_marks = ",".join("?" * len(kinds))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows += _rows(
+                self.conn.execute(
+                    "SELECT s.execution_id, s.kind, n.name, s.source, s.value FROM symbols s"
+                    f" JOIN names n ON n.id = s.name_id WHERE s.execution_id IN ({marks})"
+                    f" AND s.kind IN ({kind_marks}) ORDER BY s.execution_id, n.name",
+                    (*chunk, *kinds),
+                )
+            )
+        return rows
+
+
+def _epoch_range(epoch_id: int) -> tuple[int, int]:
+    """The ids executions of an epoch can have (``epoch_id << 20 | seq``, see store.writer)."""
+    return epoch_id << EXECUTION_ID_BITS, ((epoch_id + 1) << EXECUTION_ID_BITS) - 1
