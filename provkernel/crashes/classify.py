@@ -55,6 +55,7 @@ _MESSAGE_LIBRARY: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"matplotlib|Matplotlib|figure|Axes"), "matplotlib"),
     (re.compile(r"seaborn"), "seaborn"),
 )
+_DISPATCH = re.compile(r"torch[\\/]nn[\\/]modules[\\/]module\.py|traceback_utils\.py")
 _NO_LIBRARY_ROOTS = frozenset({"undefined variable", "undefined function", "did not import", "typo"})
 
 
@@ -124,13 +125,26 @@ def _verdict(parsed: ParsedTraceback, aliases: dict[str, str] | None) -> Rule:
         special = attribute_verdict(parsed)
     if special is not None:
         return special
-    message = parsed.evalue
-    for rule in rules():
-        if rule.matches(raw, message) or (kind != raw and rule.matches(kind, message)):
-            return rule
+    found = _first_match(raw, kind, parsed.evalue)
+    if (found is None or found.pattern is None) and parsed.message != parsed.evalue:
+        # The first line is a wrapper ("Graph execution error:", "Exception encountered when calling
+        # layer …", a banner of asterisks): look for a specific signal in the whole message.
+        specific = _first_match(raw, kind, parsed.message, patterned_only=True)
+        found = specific or found
+    if found is not None:
+        return found
     if raw == "syntaxerror" or kind == "syntaxerror":
         return fallback("user")
     return fallback("library") if parsed.library_frames or raw not in BUILTIN_EXCEPTIONS else fallback("user")
+
+
+def _first_match(raw: str, kind: str, message: str, patterned_only: bool = False) -> Rule | None:
+    for rule in rules():
+        if patterned_only and rule.pattern is None:
+            continue
+        if rule.matches(raw, message) or (kind != raw and rule.matches(kind, message)):
+            return rule
+    return None
 
 
 def _library_involved(parsed: ParsedTraceback, aliases: dict[str, str] | None) -> bool:
@@ -168,6 +182,13 @@ def _location(parsed: ParsedTraceback) -> list[str]:
     return evidence
 
 
+def _without_dispatch(frames: tuple[Frame, ...]) -> list[Frame]:
+    """Frames minus generic call wrappers (torch's ``Module.__call__``, Keras/TF ``error_handler``) that sit
+    in front of the library actually in use; kept when nothing else follows them."""
+    kept = [f for f in frames if not _DISPATCH.search(f.path)]
+    return kept if any(f.kind == "library" for f in kept) else list(frames)
+
+
 def _attribute(
     parsed: ParsedTraceback, verdict: Rule, diagnosis: Diagnosis, aliases: dict[str, str] | None
 ) -> str | None:
@@ -186,7 +207,7 @@ def _attribute(
     )
     if typed and library_of_type(typed.group(1)):
         return library_of_type(typed.group(1))
-    found = first_library(f.package for f in parsed.frames if f.kind == "library")
+    found = first_library(f.package for f in _without_dispatch(parsed.frames) if f.kind == "library")
     if found or verdict.library == FRAMES:
         return found
     for block in reversed(parsed.causes):

@@ -160,8 +160,8 @@ class CrashContext:
         ]
 
     def is_crash(self, execution: Execution) -> bool:
-        """Whether ``execution`` is the crashing one."""
-        return self.crash is not None and execution is self.crash
+        """Whether ``execution`` is the crashing one (executions compare by value: count, epoch, cell …)."""
+        return self.crash is not None and execution == self.crash
 
     def same_cell(self, a: Execution, b: Execution) -> bool:
         """Whether two executions ran the same cell (same cell id, else same code)."""

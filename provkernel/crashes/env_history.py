@@ -7,14 +7,12 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from provkernel.crashes.context import (
-    ABORTED,
-    ERROR,
     IMPORT,
     OK,
     CrashContext,
 )
 from provkernel.crashes.diagnosis import Diagnosis
-from provkernel.crashes.history import describe, ran_before_crash, relabel
+from provkernel.crashes.history import blame_producer, describe, relabel
 from provkernel.crashes.libraries import library_of_module, pip_name
 from provkernel.crashes.names import (
     CANNOT_IMPORT,
@@ -124,23 +122,11 @@ def file_history(diagnosis: Diagnosis, parsed: ParsedTraceback, context: CrashCo
     path = missing_path(parsed.evalue)
     if not path:
         return None
-    accesses = [a for a in context.files if _same_path(a.path, path) and a.execution is not context.crash]
-    for access in reversed([a for a in accesses if a.mode in {"w", "a"}]):
-        ex = access.execution
-        if ex.status in {ERROR, ABORTED} and ran_before_crash(ex, context):
-            return relabel(
-                diagnosis,
-                "nb specific - previous cell error",
-                [f"`{path}` is written by {describe(ex, context)}, which failed"],
-                f"Fix {ex.label} so that it writes `{path}`, then re-run this cell.",
-            )
-        if not ran_before_crash(ex, context):
-            return relabel(
-                diagnosis,
-                "nb specific - execution order",
-                [f"`{path}` is written by {describe(ex, context)}, which had not run before this cell"],
-                f"Run {ex.label} first.",
-            )
+    accesses = [a for a in context.files if _same_path(a.path, path) and not context.is_crash(a.execution)]
+    writers = [a.execution for a in accesses if a.mode in {"w", "a"}]
+    blamed = blame_producer(diagnosis, context, writers, f"`{path}` is written by")
+    if blamed is not None:
+        return blamed
     seen = [a for a in accesses if a.execution.status == OK and a.execution.count is not None]
     if seen:
         last = seen[-1]
@@ -164,7 +150,9 @@ def data_changed(diagnosis: Diagnosis, context: CrashContext) -> Diagnosis:
     if crash is None:
         return diagnosis
     reads_now = {
-        a.path: a.digest for a in context.files if a.execution is crash and a.mode == "r" and a.digest
+        a.path: a.digest
+        for a in context.files
+        if context.is_crash(a.execution) and a.mode == "r" and a.digest
     }
     if not reads_now:
         return diagnosis
@@ -173,7 +161,7 @@ def data_changed(diagnosis: Diagnosis, context: CrashContext) -> Diagnosis:
             continue
         for access in context.files:
             if (
-                access.execution is run
+                access.execution == run
                 and access.path in reads_now
                 and access.digest
                 and access.digest != reads_now[access.path]

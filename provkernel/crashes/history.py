@@ -5,11 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from provkernel.crashes.context import (
-    NOT_RUN,
-    CrashContext,
-    Execution,
-)
+from provkernel.crashes.context import ABORTED, ERROR, NOT_RUN, CrashContext, Execution
 from provkernel.crashes.diagnosis import Diagnosis
 from provkernel.crashes.taxonomy import crash_type_summary, root_cause_summary
 
@@ -62,3 +58,32 @@ def ran_before_crash(execution: Execution, context: CrashContext) -> bool:
     if crash is None or crash.count is None or execution.count is None:
         return True
     return execution.count < crash.count
+
+
+def blame_producer(
+    diagnosis: Diagnosis, context: CrashContext, runs: list[Execution], subject: str
+) -> Diagnosis | None:
+    """NB-specific verdict when the cell that should have produced something failed or had not run.
+
+    Args:
+        diagnosis: The diagnosis so far.
+        context: The history.
+        runs: Executions that produce it (write the file, fit the model), oldest first.
+        subject: How evidence names the product and its producer (``"`x.csv` is written by"``).
+    """
+    for ex in reversed(runs):
+        if ex.status in {ERROR, ABORTED} and ran_before_crash(ex, context):
+            return relabel(
+                diagnosis,
+                "nb specific - previous cell error",
+                [f"{subject} {describe(ex, context)}, which failed"],
+                f"Fix {ex.label} and run it again before this cell.",
+            )
+        if not ran_before_crash(ex, context):
+            return relabel(
+                diagnosis,
+                "nb specific - execution order",
+                [f"{subject} {describe(ex, context)}, which had not run before this cell"],
+                f"Run {ex.label} first.",
+            )
+    return None

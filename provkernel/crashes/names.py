@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 
 from provkernel.crashes.libraries import (
     PUBLIC_ATTRIBUTES,
@@ -199,9 +200,11 @@ def attribute_verdict(parsed: ParsedTraceback) -> Rule | None:
                 "migration notes), or install the version the notebook was written for.",
                 library=None if root == "library versions incompatible" else library,
             )
-        known = PUBLIC_ATTRIBUTES.get(module, frozenset()) | {
-            symbol for symbol, home in SYMBOLS.items() if home.split(".")[0] == module.split(".")[0]
-        }
+        known = (
+            _live_names(module)
+            | PUBLIC_ATTRIBUTES.get(module, frozenset())
+            | {symbol for symbol, home in SYMBOLS.items() if home.split(".")[0] == module.split(".")[0]}
+        )
         intended = closest_name(attribute, known)
         if intended:
             return _module_rule(
@@ -233,6 +236,15 @@ def attribute_verdict(parsed: ParsedTraceback) -> Rule | None:
                 library=owner[0],
             )
     return None
+
+
+def _live_names(module: str) -> frozenset[str]:
+    """Public names of ``module`` if this process has already imported it (never imports anything).
+
+    Inside the kernel the user's libraries are loaded, so typos are checked against their real contents.
+    """
+    loaded = sys.modules.get(module)
+    return frozenset(n for n in dir(loaded) if not n.startswith("_")) if loaded is not None else frozenset()
 
 
 def missing_path(message: str) -> str | None:

@@ -19,7 +19,7 @@ from provkernel.crashes.context import (
     Execution,
 )
 from provkernel.crashes.diagnosis import Diagnosis
-from provkernel.crashes.history import describe, ran_before_crash, relabel
+from provkernel.crashes.history import blame_producer, describe, ran_before_crash, relabel
 from provkernel.crashes.libraries import is_module_alias, module_of_name
 from provkernel.crashes.names import (
     closest_name,
@@ -231,14 +231,13 @@ def rerun_after_inplace(
         or context.crash is None
     ):
         return None
-    crash = context.crash
-    own = [b for b in context.bindings if b.execution is crash and b.kind in {INPLACE, DELETE}]
+    own = [b for b in context.bindings if context.is_crash(b.execution) and b.kind in {INPLACE, DELETE}]
     # A cell that re-creates the data before changing it is safe to re-run.
     own = [
         b
         for b in own
         if not any(
-            c.execution is crash
+            context.is_crash(c.execution)
             and c.name == b.name
             and c.kind in CREATING_KINDS
             and (c.line or 0) < (b.line or 0)
@@ -289,19 +288,5 @@ def unfitted_model(diagnosis: Diagnosis, parsed: ParsedTraceback, context: Crash
         return None
     model = match.group(1)
     fit = re.compile(rf"(?<![\w.]){re.escape(model)}\.fit(?:_transform)?\(")
-    for ex in reversed([e for e in context.history if fit.search(e.code)]):
-        if ex.status in {ERROR, ABORTED} and ran_before_crash(ex, context):
-            return relabel(
-                diagnosis,
-                "nb specific - previous cell error",
-                [f"`{model}` is fitted in {describe(ex, context)}, which failed"],
-                f"Fix {ex.label} and run it before this cell.",
-            )
-        if not ran_before_crash(ex, context):
-            return relabel(
-                diagnosis,
-                "nb specific - execution order",
-                [f"`{model}` is fitted in {describe(ex, context)}, which had not run before this cell"],
-                f"Run {ex.label} first.",
-            )
-    return None
+    fits = [e for e in context.history if fit.search(e.code)]
+    return blame_producer(diagnosis, context, fits, f"`{model}` is fitted in")

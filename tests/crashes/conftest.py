@@ -1,4 +1,7 @@
-"""Fixtures for the crash-diagnosis tests: isolated Jupyter dirs, live kernels, executed notebooks.
+"""Fixtures for the crash-diagnosis tests: live kernels and a provenance-like history recorder.
+
+Isolation (temporary JUPYTER_PATH, IPYTHONDIR, PROVKERNEL_DB) comes from the session fixture in
+``tests/conftest.py``.
 
 Crashes are produced for real: code runs in a stock ``python3`` kernel (jupyter_client/nbclient) and
 the tests classify the error outputs it sends back.
@@ -19,26 +22,6 @@ from jupyter_client.manager import start_new_kernel
 
 from provkernel.crashes.bindings import bindings_in
 from provkernel.crashes.context import ABORTED, ERROR, OK, Binding, CrashContext, Epoch, Execution, FileAccess
-
-
-@pytest.fixture(scope="session", autouse=True)
-def isolated_jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Temporary JUPYTER_PATH, IPYTHONDIR, runtime dir and PROVKERNEL_DB for every kernel the tests start."""
-    root = tmp_path_factory.mktemp("jupyter")
-    values = {
-        "JUPYTER_PATH": str(root / "share"),
-        "IPYTHONDIR": str(root / "ipython"),
-        "JUPYTER_RUNTIME_DIR": str(root / "runtime"),
-        "PROVKERNEL_DB": str(root / "prov.sqlite"),
-    }
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    yield root
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
 
 
 class LiveKernel:
