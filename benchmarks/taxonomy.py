@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from provkernel.crashes import classify
-from provkernel.crashes.taxonomy import normalize_library
+from provkernel.crashes.taxonomy import LIBRARIES, normalize_library
 
 CSV_NAME = "wang2025_manual_labels_746_with_summary.csv"
 SPLITS = {"github": {"2"}, "kaggle": {"1"}, "all": {"1", "2"}}
@@ -106,6 +106,16 @@ def metrics(rows: list[Scored]) -> dict[str, tuple[float, float]]:
     return result
 
 
+def breakdown(rows: list[Scored]) -> list[tuple[str, list[Scored]]]:
+    """(dimension, rows) for: root cause on NameErrors, root cause on the rest, library on in-list gold."""
+    known = set(LIBRARIES) | {"None"}
+    return [
+        ("root cause", [r for r in rows if r.ename == "nameerror"]),
+        ("root cause", [r for r in rows if r.ename != "nameerror"]),
+        ("library", [r for r in rows if r.gold[2] in known]),
+    ]
+
+
 def confusions(rows: Iterable[Scored], index: int, top: int) -> list[tuple[str, str, int]]:
     """The most frequent (gold, predicted) disagreements for one dimension."""
     counts = Counter((r.gold[index], r.predicted[index]) for r in rows if r.gold[index] != r.predicted[index])
@@ -130,6 +140,23 @@ def markdown(results: dict[str, list[Scored]], top: int, seconds: float, command
         m = metrics(rows)
         cells = " | ".join(f"{m[d][0]:.3f} / {m[d][1]:.3f}" for d in DIMENSIONS)
         lines.append(f"| {name} | {len(rows)} | {cells} |")
+    lines += [
+        "",
+        (
+            "Where the errors are: root cause on NameError rows (NB-specific vs implementation error cannot be told "
+            "from a traceback) vs all other rows; library on rows whose gold is one of the paper's 24 libraries or "
+            "None (the classifier never names a library outside that list)."
+        ),
+        "",
+        "| split | root cause, NameError rows | root cause, other rows | library, gold in the 24 or None |",
+        "|---|---|---|---|",
+    ]
+    for name, rows in results.items():
+        cells = []
+        for subset in breakdown(rows):
+            accuracy = metrics(subset[1])[subset[0]][0] if subset[1] else 0.0
+            cells.append(f"{accuracy:.3f} (n={len(subset[1])})")
+        lines.append(f"| {name} | {' | '.join(cells)} |")
     lines += ["", f"Classified {sum(len(r) for r in results.values())} rows in {seconds:.2f} s.", ""]
     for name, rows in results.items():
         lines.append(f"Most frequent confusions, {name} (gold → predicted, count):")
