@@ -9,5 +9,19 @@ output and, when available, from the notebook's execution history.
 from provkernel.crashes.classify import classify
 from provkernel.crashes.context import Binding, CrashContext, Epoch, Execution, FileAccess
 from provkernel.crashes.diagnosis import Diagnosis
+from provkernel.crashes.profile import CrashProfile, crash_profile
+from provkernel.crashes.render import MIME_TYPE, mimebundle
 
-__all__ = ["Binding", "CrashContext", "Diagnosis", "Epoch", "Execution", "FileAccess", "classify"]
+__all__ = [
+    "MIME_TYPE",
+    "Binding",
+    "CrashContext",
+    "CrashProfile",
+    "Diagnosis",
+    "Epoch",
+    "Execution",
+    "FileAccess",
+    "classify",
+    "crash_profile",
+    "mimebundle",
+]

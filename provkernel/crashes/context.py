@@ -3,6 +3,20 @@
 Two producers fill :class:`CrashContext`: the offline scanner from a saved ``.ipynb``
 (:mod:`provkernel.crashes.notebook_context`) and the kernel from its provenance store. Plain data
 only; nothing here imports IPython or sqlite3.
+
+A kernel adapter, sketched (one :class:`Execution` per stored execution, reused everywhere it appears)::
+
+    runs = {row.id: Execution(row.count, row.cell_id, row.position, row.epoch, row.status, row.time,
+                              row.code, row.ename) for row in executions_of(notebook)}
+    context = CrashContext(
+        crash=runs[failed_id],
+        history=[e for i, e in runs.items() if i != failed_id],
+        bindings=[Binding(d.name, d.kind, runs[d.execution_id], d.module, d.operation, d.line) for d in defs],
+        aliases={d.name: d.module for d in defs if d.kind == IMPORT},
+        epochs={e.number: Epoch(e.number, e.executable, e.versions, e.started) for e in epochs},
+        current_epoch=current, files=[FileAccess(f.path, runs[f.execution_id], f.mode, f.digest, f.time)
+                                       for f in files],
+        exists={f.path: os.path.exists(f.path) for f in files}, source="kernel")
 """
 
 from __future__ import annotations
