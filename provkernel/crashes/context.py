@@ -201,8 +201,3 @@ class CrashContext:
         """Library versions in effect when ``execution`` ran (empty when unknown)."""
         epoch = self.epochs.get(execution.epoch) if execution.epoch is not None else None
         return epoch.versions if epoch else {}
-
-    def executable_at(self, execution: Execution) -> str | None:
-        """``sys.executable`` of the kernel ``execution`` ran in."""
-        epoch = self.epochs.get(execution.epoch) if execution.epoch is not None else None
-        return epoch.executable if epoch else None

@@ -18,7 +18,7 @@ from provkernel.crashes.libraries import (
     platform_of,
 )
 from provkernel.crashes.rules import AUTO, FRAMES, Rule
-from provkernel.crashes.traceback import ParsedTraceback, names_in
+from provkernel.crashes.traceback import ParsedTraceback
 
 UNDEFINED_NAME = re.compile(r"(?:global |free )?name '([^']+)' is not defined")
 UNBOUND_LOCAL = re.compile(
@@ -253,8 +253,3 @@ def missing_path(message: str) -> str | None:
     if not match:
         return None
     return next(group for group in match.groups() if group)
-
-
-def called_names(code: str) -> list[str]:
-    """Names called on a line of code (``f`` and ``g`` in ``f(g(x))``)."""
-    return [name for name in names_in(code) if re.search(rf"(?<![\w.]){re.escape(name)}\s*\(", code)]

@@ -260,9 +260,3 @@ def normalize_library(name: str | None) -> str | None:
     if name.lower() == "keras":
         return "tensorflow"
     return name if name in {"PIL"} else name.lower()
-
-
-def mapped_ename(ename: str) -> str:
-    """The paper's ``ename_mapped``: the lower-cased builtin name, else ``"libspecificerrors"``."""
-    lowered = ename.lower()
-    return lowered if lowered in BUILTIN_EXCEPTIONS else "libspecificerrors"

@@ -42,7 +42,6 @@ _IPYKERNEL_FILE = re.compile(r"ipykernel_\d+[\\/]\d+\.py$")
 _CELL_PATH = re.compile(r"^<(?:ipython|timed |string>)|\.ipynb Cell \d+'?$")
 _PACKAGES_DIR = re.compile(r"(?:site|dist)-packages[\\/]+([A-Za-z_][\w]*)")
 _STDLIB = re.compile(r"(?:[\\/]lib[\\/]+python\d[\d.]*[\\/]|[\\/]Lib[\\/]|^<frozen )")
-_NAME_CHARS = re.compile(r"[A-Za-z_]\w*")
 
 
 @dataclass(frozen=True)
@@ -306,8 +305,3 @@ def clean_evalue(ename: str, evalue: str, max_len: int = 400) -> str:
         informative = [line.strip() for line in lines if line.strip()]
         return (informative[-1] if informative else "")[:max_len]
     return lines[0].strip()[:max_len]
-
-
-def names_in(code: str) -> list[str]:
-    """Identifiers in a line of code, in order (a cheap tokenizer for crash lines)."""
-    return _NAME_CHARS.findall(re.sub(r"(['\"]).*?\1", " ", code))

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from provkernel.crashes import Diagnosis
+from provkernel.crashes import CrashContext, Diagnosis, Epoch, Execution
 from provkernel.crashes.bindings import bindings_in, file_literals, python_source
 from provkernel.crashes.profile import NO_LIBRARY, crash_profile
 from provkernel.crashes.render import MIME_TYPE, mimebundle, text, to_html
@@ -128,3 +128,26 @@ def test_bindings_survive_code_that_does_not_parse() -> None:
 def test_file_literals() -> None:
     code = "df = pd.read_csv('in.csv')\nwith open('log.txt', 'w') as f:\n    pass\ntorch.save(m, 'model.pt')"
     assert file_literals(code) == [("in.csv", "r", 1), ("log.txt", "w", 2), ("model.pt", "w", 4)]
+
+
+def test_context_helpers_answer_session_questions() -> None:
+    old = Execution(count=3, cell_id="a", epoch=1, status="ok", code="x = 1")
+    rerun = Execution(count=2, cell_id="a", epoch=2, status="ok", code="x = 1")
+    other = Execution(count=1, cell_id="b", epoch=2, status="error", code="y = f()", ename="TypeError")
+    crash = Execution(count=4, cell_id="c", epoch=2, status="error", code="x + y", ename="NameError")
+    context = CrashContext(
+        crash=crash,
+        history=[old, other, rerun],
+        epochs={1: Epoch(1, "/a/python", {"pandas": "1.5.3"}), 2: Epoch(2, "/a/python", {"pandas": "2.2.0"})},
+        current_epoch=2,
+    )
+    assert context.ran_since_restart(old) and not context.ran_since_restart(Execution(cell_id="z", epoch=1))
+    assert context.in_current_epoch(rerun) and not context.in_current_epoch(old)
+    assert context.versions_at(old) == {"pandas": "1.5.3"}
+    assert context.is_crash(
+        Execution(count=4, cell_id="c", epoch=2, status="error", code="x + y", ename="NameError")
+    )
+    assert (
+        Execution(count=2, position=4).label == "cell 5 (In [2])"
+        and Execution(position=0, status="not run").label == "cell 1"
+    )
