@@ -241,14 +241,15 @@ class Recorder:
         """Turn what the execution did into records and store them."""
         self.files.stop()
         running, self._running = self._running, None
-        if running is None or self.writer is None:
-            return
-        ended = time.time()
         exception = result.error_before_exec or result.error_in_exec
-        record = ExecutionRecord(running.execution_id, ended, "ok" if exception is None else "error")
+        if running is None or self.writer is None:
+            if exception is not None and self.listeners:
+                self._notify_unrecorded(result, exception)  # diagnosis still works without a database
+            return
+        record = ExecutionRecord(running.execution_id, time.time(), "ok" if exception is None else "error")
         if exception is not None:
             record.ename, record.evalue = type(exception).__name__, str(exception)
-            record.traceback = self._traceback(exception, running)
+            record.traceback = self._traceback(exception, running.traceback_before)
         # Each part is captured on its own: one failing leaves the others, and the execution
         # itself is recorded with its status whatever happens.
         try:
@@ -266,21 +267,36 @@ class Recorder:
             self.capture_failed("libraries", exc)
         epoch_id = self.epoch_id
         self.writer.submit(lambda w: w.finish_execution(epoch_id, record))
-        finished = Finished(
-            running.execution_id,
-            self.epoch_id,
-            record,
-            running.facts,
-            running.code,
-            running.cell_id,
-            running.count,
-            exception,
+        self._notify(
+            Finished(
+                running.execution_id,
+                self.epoch_id,
+                record,
+                running.facts,
+                running.code,
+                running.cell_id,
+                running.count,
+                exception,
+            )
         )
+
+    def _notify(self, finished: Finished) -> None:
         for listener in list(self.listeners):
             try:
                 listener(finished)
             except Exception as exc:  # noqa: BLE001
                 self.capture_failed(getattr(listener, "__name__", "listener"), exc)
+
+    def _notify_unrecorded(self, result, exception: BaseException) -> None:
+        record = ExecutionRecord(
+            0, time.time(), "error", ename=type(exception).__name__, evalue=str(exception)
+        )
+        record.traceback = self._traceback(exception, None)
+        code = getattr(result.info, "raw_cell", "") if result.info is not None else ""
+        count = result.execution_count if result.info is not None and result.info.store_history else None
+        self._notify(
+            Finished(0, None, record, self.facts.get(code, code_hash(code))[0], code, None, count, exception)
+        )
 
     # --- helpers ----------------------------------------------------------------------
     def _symbols(self, running: Running, exception: BaseException | None) -> list:
@@ -301,9 +317,10 @@ class Recorder:
         except Exception:  # noqa: BLE001 - IPython reports the error itself when it runs the cell
             return code
 
-    def _traceback(self, exception: BaseException, running: Running) -> list[str]:
+    def _traceback(self, exception: BaseException, stale: int | None) -> list[str]:
+        """The traceback IPython showed (with its colours), unless it is a stale one from before the cell."""
         stb = getattr(self.shell, "_last_traceback", None)
-        if stb and id(stb) != running.traceback_before:
+        if stb and id(stb) != stale:
             return list(stb)
         return tb_module.format_exception(exception)
 

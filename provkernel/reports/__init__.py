@@ -17,6 +17,7 @@ from provkernel.store.queries import Queries
 
 REPORTS: dict[str, str] = {
     "status": "provkernel.reports.status",
+    "crashes": "provkernel.reports.crashes",
 }
 
 

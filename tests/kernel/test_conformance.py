@@ -6,6 +6,8 @@ import unittest
 
 import jupyter_kernel_test
 
+from provkernel.crashes.render import MIME_TYPE
+
 
 class ProvKernelConformance(jupyter_kernel_test.KernelTests):
     kernel_name = "provkernel"
@@ -35,6 +37,17 @@ class ProvKernelConformance(jupyter_kernel_test.KernelTests):
     code_history_pattern = "1?2*"
     supported_history_operations = ("tail", "search")
     code_clear_output = "from IPython.display import clear_output; clear_output()"
+
+    def test_error(self) -> None:
+        """Exactly one ``error`` message, as the suite requires; the prov kernel then adds, by design, one
+        display of its crash diagnosis (issue 4), which the stock suite would count as a second output.
+        """
+        self.flush_channels()
+        reply, output_msgs = self.execute_helper(self.code_generate_error)
+        self.assertEqual(reply["content"]["status"], "error")
+        self.assertEqual([m["msg_type"] for m in output_msgs], ["error", "display_data"])
+        self.assertEqual(output_msgs[0]["content"]["ename"], "ValueError")
+        self.assertIn(MIME_TYPE, output_msgs[1]["content"]["data"])
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from provkernel.crashes.render import MIME_TYPE
 from provkernel.headless import async_execute_notebook
 from tests.kernel.helpers import Kernel, flush, notebook, query
 
@@ -19,8 +20,9 @@ USER_CELLS = ["result = 6 * 7\nprint('printed', result)\nresult", "undefined_nam
 
 
 def _observable(reply):
-    """What a user sees: status, error name, stream text and rich output data."""
-    data = [o.get("data", {}).get("text/plain") for o in reply.outputs if "data" in o]
+    """What a user's own code shows: status, error name, stream text and rich output data (the prov
+    kernel's crash diagnosis, an addition of its own, left out)."""
+    data = [o["data"].get("text/plain") for o in reply.outputs if "data" in o and MIME_TYPE not in o["data"]]
     return reply.status, (reply.error or {}).get("ename"), reply.stdout(), reply.stderr(), data
 
 
@@ -29,10 +31,12 @@ def test_injected_capture_failure_leaves_user_cells_unchanged(prov_db, tmp_path)
         expected = [_observable(stock.execute(code)) for code in USER_CELLS]
     with Kernel(cwd=tmp_path) as k:
         assert k.execute(INJECT).status == "ok"
-        got = [_observable(k.execute(code)) for code in USER_CELLS]
+        replies = [k.execute(code) for code in USER_CELLS]
+        got = [_observable(reply) for reply in replies]
         status = k.execute("%prov status")
         flush(k)
     assert got == expected
+    assert len(replies[1].data(MIME_TYPE)) == 1  # the NameError is still diagnosed
     text = "".join(status.data("text/plain"))
     assert "capture errors 4" in text  # the injecting cell and the three user cells
     assert "injected capture failure" in text  # stored and listed
