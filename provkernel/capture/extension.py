@@ -57,14 +57,26 @@ def _attach_features(shell, recorder: Recorder) -> None:
     except Exception:
         log.exception("provkernel: magics unavailable")
     if recorder.settings.diagnose_crashes:
-        try:
-            from provkernel.crashes.kernel import attach_diagnosis
+        recorder.listeners.append(LazyDiagnoser(recorder))
 
-            attach_diagnosis(shell, recorder)
-        except ImportError:
-            pass
-        except Exception:
-            log.exception("provkernel: crash diagnosis unavailable")
+
+class LazyDiagnoser:
+    """Loads the crash classifier (tens of milliseconds of imports) at the first crash, not at start-up."""
+
+    __name__ = "crash diagnosis"
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+        self._diagnoser = None
+
+    def __call__(self, finished) -> None:
+        if finished.record.status != "error":
+            return
+        if self._diagnoser is None:
+            from provkernel.crashes.kernel import CrashDiagnoser
+
+            self._diagnoser = CrashDiagnoser(self.recorder)
+        self._diagnoser(finished)
 
 
 def _bridge_foreign_kernel(shell, recorder: Recorder) -> None:

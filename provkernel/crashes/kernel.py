@@ -58,8 +58,3 @@ class CrashDiagnoser:
 
         with self.recorder.outputs.muted():
             display(mimebundle(diagnosis), raw=True)
-
-
-def attach_diagnosis(shell, recorder) -> None:
-    """Diagnose every crash of ``shell`` (called when the extension loads)."""
-    recorder.listeners.append(CrashDiagnoser(recorder))
