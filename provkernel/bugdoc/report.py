@@ -1,0 +1,138 @@
+"""The result of a root-cause search and its renderings (terminal, notebook, JSON)."""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from provkernel.bugdoc.execute import Record
+from provkernel.bugdoc.predicates import Condition, fmt_value, render_conditions
+from provkernel.bugdoc.space import Space
+
+MAX_ROWS = 200  # instance rows shown in renderings (JSON has them all)
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, (str, int, float, bool)) or value is None else repr(value)
+
+
+@dataclass
+class Result:
+    """What :func:`~provkernel.bugdoc.find_root_causes` found.
+
+    Attributes:
+        causes: conjunctions of ``(param, op, value)``, ``op`` in ``== != < <= > >=``.
+        definitive: per cause, True if verified by tests, False if only suspected (budget ran out).
+        new_instances: instances executed by this call (history excluded).
+        explanation: the causes as short readable text.
+        records: every instance considered, in order: history first, then new runs.
+        notes: remarks about the input (ignored parameters, skipped history items, ...).
+    """
+
+    space: Space
+    causes: list[list[Condition]]
+    definitive: list[bool]
+    new_instances: int
+    explanation: str
+    records: list[Record]
+    algorithm: str = "stacked"
+    goal: str = "one"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def instances(self) -> list[dict[str, Any]]:
+        """Every instance considered: ``{"instance", "succeeded", "detail", "new"}`` in order."""
+        return [
+            {
+                "instance": self.space.instance(r.key),
+                "succeeded": r.outcome.succeeded,
+                "detail": r.outcome.detail,
+                "new": r.new,
+            }
+            for r in self.records
+        ]
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-serialisable dict (values that JSON lacks are given as their ``repr``)."""
+        return {
+            "algorithm": self.algorithm,
+            "goal": self.goal,
+            "causes": [[{"param": n, "op": op, "value": _plain(v)} for n, op, v in c] for c in self.causes],
+            "definitive": list(self.definitive),
+            "new_instances": self.new_instances,
+            "explanation": self.explanation,
+            "instances": [
+                {**row, "instance": {k: _plain(v) for k, v in row["instance"].items()}}
+                for row in self.instances
+            ],
+            "notes": list(self.notes),
+        }
+
+    # -- renderings --------------------------------------------------------------------------
+    def _cause_lines(self) -> list[str]:
+        return [
+            f"{render_conditions(c)}  [{'definitive' if d else 'suspected'}]"
+            for c, d in zip(self.causes, self.definitive, strict=True)
+        ]
+
+    def __str__(self) -> str:
+        lines = [f"BugDoc ({self.algorithm}, find {self.goal}): {self.explanation}"]
+        lines += [f"  cause: {line}" for line in self._cause_lines()]
+        lines.append(f"  new instances: {self.new_instances}; instances considered: {len(self.records)}")
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def __rich_console__(self, console: Any, options: Any):
+        from rich.table import Table
+        from rich.text import Text
+
+        yield Text(f"BugDoc ({self.algorithm}, find {self.goal})", style="bold")
+        yield Text(f"Root cause: {self.explanation}")
+        for line in self._cause_lines():
+            yield Text(f"  • {line}")
+        table = Table(title=f"Instances ({self.new_instances} new, {len(self.records)} considered)")
+        table.add_column("#", justify="right")
+        for name in self.space.names:
+            table.add_column(name)
+        table.add_column("outcome")
+        table.add_column("source")
+        for i, row in enumerate(self.instances[:MAX_ROWS], 1):
+            outcome = (
+                "succeed" if row["succeeded"] else ("fail: " + row["detail"] if row["detail"] else "fail")
+            )
+            style = None if row["succeeded"] else "red"
+            cells = [str(i)] + [fmt_value(row["instance"][n]) for n in self.space.names]
+            table.add_row(*cells, outcome, "new" if row["new"] else "history", style=style)
+        yield table
+        for note in self.notes:
+            yield Text(f"note: {note}", style="dim")
+
+    def _html(self) -> str:
+        esc = html.escape
+        causes = "".join(f"<li>{esc(line)}</li>" for line in self._cause_lines())
+        head = "".join(f"<th>{esc(n)}</th>" for n in ["#", *self.space.names, "outcome", "source"])
+        rows = []
+        for i, row in enumerate(self.instances[:MAX_ROWS], 1):
+            outcome = (
+                "succeed" if row["succeeded"] else ("fail: " + row["detail"] if row["detail"] else "fail")
+            )
+            cells = [str(i)] + [fmt_value(row["instance"][n]) for n in self.space.names]
+            cells += [outcome, "new" if row["new"] else "history"]
+            color = "" if row["succeeded"] else ' style="color:#b00"'
+            rows.append(f"<tr{color}>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
+        notes = "".join(f"<p><em>{esc(n)}</em></p>" for n in self.notes)
+        return (
+            f"<div><p><b>BugDoc ({esc(self.algorithm)}, find {esc(self.goal)})</b>: root cause "
+            f"<code>{esc(self.explanation)}</code></p><ul>{causes}</ul>"
+            f"<p>{self.new_instances} new instances, {len(self.records)} considered</p>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{notes}</div>"
+        )
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return {
+            "text/plain": str(self),
+            "text/html": self._html(),
+            "application/json": json.loads(json.dumps(self.to_json(), default=repr)),
+        }

@@ -1,0 +1,174 @@
+"""``find_root_causes``: the public entry point that wires history, runner and algorithm together."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Executor
+from typing import Any
+
+from provkernel.bugdoc.ddt import ddt_causes
+from provkernel.bugdoc.execute import BugDocUsageError, OnResult, Runner
+from provkernel.bugdoc.explain import render_dnf, simplify
+from provkernel.bugdoc.predicates import Box, box_conditions
+from provkernel.bugdoc.report import Result
+from provkernel.bugdoc.shortcut import Cause, generalize, shortcut_causes
+from provkernel.bugdoc.space import Outcome, Parameter, Space
+from provkernel.bugdoc.tester import Context
+
+ALGORITHMS = ("shortcut", "stacked", "ddt")
+GOALS = ("one", "all")
+
+
+def _history(items: Iterable[Any]) -> list[tuple[Mapping[str, Any], Outcome]]:
+    out = []
+    for item in items:
+        try:
+            instance, outcome = item
+        except (TypeError, ValueError):
+            raise BugDocUsageError("history items must be (dict, bool) or (dict, Outcome) pairs") from None
+        if not isinstance(instance, Mapping):
+            raise BugDocUsageError("history items must be (dict, bool) or (dict, Outcome) pairs")
+        out.append((instance, Outcome.of(outcome)))
+    return out
+
+
+def walk_search(ctx: Context, goal: str, k: int) -> list[Cause]:
+    """Shortcut (k=1) or Stacked Shortcut; FindAll repeats from failures no found cause explains."""
+    if goal == "one":
+        failures = ctx.failures()
+        f = failures[-1] if failures else ctx.explore([])
+        return [] if f is None else shortcut_causes(ctx, f, k, "one")
+    causes: list[Cause] = []
+    handled: list[Box] = []
+    idle = 0  # rounds that found nothing new: stop after a few (e.g. no success can be found)
+    while idle < 3 and ctx.runner.remaining > 0:
+        f = ctx.explore([c.box for c in causes] + handled)
+        if f is None:
+            break
+        handled.append(Box.point(ctx.space, f, range(len(ctx.space))))
+        idle += 1
+        for cause in shortcut_causes(ctx, f, k, "all", [c.box for c in causes]):
+            cause = generalize(ctx, cause)
+            if not any(cause.box.subset_of(c.box) for c in causes):
+                causes = [c for c in causes if not c.box.subset_of(cause.box)] + [cause]
+                idle = 0
+    return causes
+
+
+def find_root_causes(
+    space: Mapping[str, Any] | Space | Iterable[Parameter],
+    evaluate: Callable[[dict[str, Any]], Any],
+    *,
+    history: Iterable[Any] = (),
+    algorithm: str = "stacked",
+    goal: str = "one",
+    budget: int | None = None,
+    workers: int = 1,
+    seed: int = 0,
+    executor: Executor | str | None = None,
+    on_result: OnResult | None = None,
+    timeout: float | None = None,
+    k: int | None = None,
+) -> Result:
+    """Find minimal definitive root causes of a pipeline's failures.
+
+    Args:
+        space: ``{name: [values]}`` (or :class:`Space` / list of :class:`Parameter`); dict order is the
+            order Shortcut walks. Numbers are ordinal, other and mixed types categorical, unless declared.
+        evaluate: ``callable(dict) -> bool | Outcome`` (True = success); picklable for pools and Dask. An
+            exception it raises is a failing outcome.
+        history: previous runs, ``(dict, bool)`` or ``(dict, Outcome)``, used first and never re-run. Values
+            seen in history join the universe; parameters outside the space are ignored (noted); items
+            lacking a parameter of the space are skipped (noted).
+        algorithm: ``"shortcut"``, ``"stacked"`` or ``"ddt"``.
+        goal: ``"one"`` (one minimal definitive cause) or ``"all"`` (all of them).
+        budget: most new instances to run; causes whose tests the budget cut short are "suspected".
+        workers: instances in flight at once; the answer does not depend on it.
+        seed: seeds every random choice (same seed, same answer).
+        executor: ``None``, ``"dask"``, ``"tcp://host:port"`` or a ``concurrent.futures.Executor``
+            (a caller's executor is used as is and not shut down).
+        on_result: ``callable(instance, outcome, new)`` called in the calling thread per outcome.
+        timeout: seconds one instance may run (process pool / Dask); a timeout is a failing outcome.
+        k: successes Stacked Shortcut walks towards (default 2 for FindOne, 4 for FindAll).
+
+    Returns:
+        a :class:`Result` (``causes``, ``definitive``, ``new_instances``, ``explanation``, ``instances``).
+
+    Raises:
+        BugDocUsageError: bad arguments (a ``ValueError`` whose message says what to do).
+        KeyboardInterrupt: pending work is cancelled and an engine-owned pool shut down first.
+    """
+    if algorithm not in ALGORITHMS:
+        raise BugDocUsageError(f"algorithm must be one of {', '.join(ALGORITHMS)}, got {algorithm!r}")
+    if goal not in GOALS:
+        raise BugDocUsageError(f"goal must be 'one' or 'all', got {goal!r}")
+    try:
+        base = Space.of(space)
+    except ValueError as exc:
+        raise BugDocUsageError(str(exc)) from None
+    if not len(base):
+        raise BugDocUsageError("the space has no parameters")
+    items = _history(history)
+    notes: list[str] = []
+    outside = sorted({n for inst, _ in items for n in inst if n not in base})
+    if outside:
+        notes.append(f"ignored parameters outside the space: {', '.join(map(str, outside))}")
+    universe = base.extended(inst for inst, _ in items)
+    if any(len(p.values) != len(q.values) for p, q in zip(base.params, universe.params, strict=True)):
+        notes.append("values seen in history joined the space")
+    if any(not p.values for p in universe.params):
+        raise BugDocUsageError("every parameter needs at least one value")
+    runner = Runner(
+        universe,
+        evaluate,
+        executor=executor,
+        workers=workers,
+        budget=budget,
+        on_result=on_result,
+        timeout=timeout,
+    )
+    skipped = 0
+    for inst, outcome in items:
+        key = universe.key(inst)
+        if key is None:
+            skipped += 1
+        else:
+            runner.add_history(key, outcome)
+    if skipped:
+        notes.append(f"skipped {skipped} history item(s) lacking a parameter of the space")
+    ctx = Context(universe, runner, seed)
+    try:
+        if algorithm == "ddt":
+            found = ddt_causes(ctx, goal)
+        else:
+            found = walk_search(
+                ctx, goal, 1 if algorithm == "shortcut" else (k or (2 if goal == "one" else 4))
+            )
+    finally:
+        runner.close()
+    if goal == "one":
+        found = sorted(found, key=lambda c: not c.definitive)[:1]
+    sure = simplify(universe, [c.box for c in found if c.definitive])
+    unsure = [c.box for c in found if not c.definitive and not any(c.box.subset_of(b) for b in sure)]
+    causes, flags = [], []
+    for boxes, flag in ((sure, True), (unsure, False)):
+        for box in boxes:
+            for conj in box_conditions(universe, box):
+                causes.append(conj)
+                flags.append(flag)
+    explanation = render_dnf(universe, sure) if sure else "no definitive root cause found"
+    if unsure:
+        explanation += f"; suspected, not verified: {render_dnf(universe, unsure)}"
+    if not ctx.failures():
+        notes.append("no failing instance known or found")
+    return Result(
+        universe,
+        causes,
+        flags,
+        runner.new_instances,
+        explanation,
+        list(runner.records),
+        algorithm,
+        goal,
+        notes,
+    )
