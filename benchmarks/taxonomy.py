@@ -60,27 +60,23 @@ def traceback_chunks(text: str) -> list[str]:
     return [str(chunk) for chunk in value] if isinstance(value, list) else [str(value)]
 
 
+def score_row(row: dict[str, str]) -> Scored:
+    """Classify one row of the labelled CSV."""
+    diagnosis = classify(row["ename"], row["evalue"], traceback_chunks(row["traceback"]))
+    library = diagnosis.library or "None"
+    return Scored(
+        source=row["nb_source"],
+        gold=(row["crash_type_sum"], row["root_cause_sum"], _library_gold(row["Libs-cause"], library)),
+        predicted=(diagnosis.crash_type, diagnosis.root_cause, library),
+        ename=row["ename"],
+        evalue=row["evalue"][:80],
+    )
+
+
 def score_rows(path: Path) -> list[Scored]:
     """Classify every row of the labelled CSV."""
-    rows = []
     with path.open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            diagnosis = classify(row["ename"], row["evalue"], traceback_chunks(row["traceback"]))
-            library = diagnosis.library or "None"
-            rows.append(
-                Scored(
-                    source=row["nb_source"],
-                    gold=(
-                        row["crash_type_sum"],
-                        row["root_cause_sum"],
-                        _library_gold(row["Libs-cause"], library),
-                    ),
-                    predicted=(diagnosis.crash_type, diagnosis.root_cause, library),
-                    ename=row["ename"],
-                    evalue=row["evalue"][:80],
-                )
-            )
-    return rows
+        return [score_row(row) for row in csv.DictReader(handle)]
 
 
 def macro_f1(gold: list[str], predicted: list[str]) -> float:
@@ -145,7 +141,8 @@ def markdown(results: dict[str, list[Scored]], top: int, seconds: float, command
         (
             "Where the errors are: root cause on NameError rows (NB-specific vs implementation error cannot be told "
             "from a traceback) vs all other rows; library on rows whose gold is one of the paper's 24 libraries or "
-            "None (the classifier never names a library outside that list)."
+            "None (other gold libraries are only matched when they are in the classifier's list of well-known "
+            "ML libraries)."
         ),
         "",
         "| split | root cause, NameError rows | root cause, other rows | library, gold in the 24 or None |",

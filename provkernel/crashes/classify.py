@@ -10,6 +10,7 @@ from provkernel.crashes.diagnosis import Diagnosis
 from provkernel.crashes.evidence import refine
 from provkernel.crashes.libraries import (
     MODULE_LIBRARY,
+    OTHER_LIBRARIES,
     first_library,
     library_of_code,
     library_of_module,
@@ -18,15 +19,26 @@ from provkernel.crashes.libraries import (
 from provkernel.crashes.names import (
     OBJECT_ATTRIBUTE,
     attribute_verdict,
+    keyword_verdict,
     module_verdict,
     name_error_verdict,
     restart_hint,
 )
-from provkernel.crashes.rules import AUTO, FRAMES, Rule, builtin_like, crash_type_of, fallback, rules
+from provkernel.crashes.rules import (
+    AUTO,
+    FRAMES,
+    MESSAGE,
+    Rule,
+    builtin_like,
+    crash_type_of,
+    fallback,
+    refinements,
+    rules,
+)
 from provkernel.crashes.taxonomy import BUILTIN_EXCEPTIONS
 from provkernel.crashes.traceback import Frame, ParsedTraceback, parse_traceback
 
-_KNOWN_PACKAGES = frozenset(MODULE_LIBRARY) | {"IPython", "PIL"}
+_KNOWN_PACKAGES = frozenset(MODULE_LIBRARY) | OTHER_LIBRARIES | {"IPython"}
 _WRAPPED = re.compile(r"^Caught (\w+) in ")
 # Exception names and message fragments that identify a library when no frame does.
 _ENAME_LIBRARY = {
@@ -44,10 +56,15 @@ _ENAME_LIBRARY = {
 }
 _MESSAGE_LIBRARY: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"OpenCV|cv::"), "cv2"),
-    (re.compile(r"CUDA out of memory|\bTensor\b|torch\.|DataLoader|state_dict"), "torch"),
+    (
+        re.compile(
+            r"CUDA out of memory|\bTensor\b|torch\.|DataLoader|state_dict|is invalid for input of size"
+        ),
+        "torch",
+    ),
     (re.compile(r"layer|Keras|keras|\bop_def|tf\.|Tensorflow|graph"), "tensorflow"),
     (re.compile(r"DataFrame|Series|\bIndex\(|not in index|not found in axis|pandas"), "pandas"),
-    (re.compile(r"ndarray|numpy|broadcast|ufunc"), "numpy"),
+    (re.compile(r"ndarray|numpy|broadcast|ufunc|\) not aligned"), "numpy"),
     (
         re.compile(r"estimator|fitted|Classification metrics|Input contains NaN|n_samples|features?,? but"),
         "sklearn",
@@ -56,6 +73,7 @@ _MESSAGE_LIBRARY: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"seaborn"), "seaborn"),
 )
 _DISPATCH = re.compile(r"torch[\\/]nn[\\/]modules[\\/]module\.py|traceback_utils\.py")
+_NAMED_MODULE = re.compile(r"(?:from|module) '([\w.]+)'")
 _NO_LIBRARY_ROOTS = frozenset({"undefined variable", "undefined function", "did not import", "typo"})
 
 
@@ -81,14 +99,18 @@ def classify(
     aliases = context.aliases if context else None
     inner = _unwrap(parsed)
     verdict = _verdict(inner, aliases)
-    root = verdict.root_cause
+    root, why, suggestion = verdict.root_cause, verdict.why, verdict.suggestion
     if verdict.user_code_root and not _library_involved(inner, aliases):
         root = verdict.user_code_root
+    for refinement in refinements():
+        if root in refinement.replaces and refinement.pattern.search(inner.evalue):
+            root, why, suggestion = refinement.root_cause, f"{why}; {refinement.why}", refinement.suggestion
+            break
     draft = Diagnosis.from_labels(
         crash_type_of(verdict, builtin_like(inner.ename.lower().rsplit(".", 1)[-1])),
         root,
-        evidence=[f"{inner.ename}: {verdict.why}", *_location(parsed)],
-        suggestion=verdict.suggestion,
+        evidence=[f"{inner.ename}: {why}", *_location(parsed)],
+        suggestion=suggestion,
         ename=ename,
         evalue=parsed.evalue,
         execution_count=parsed.execution_count,
@@ -123,13 +145,15 @@ def _verdict(parsed: ParsedTraceback, aliases: dict[str, str] | None) -> Rule:
         special = module_verdict(parsed)
     elif kind == "attributeerror":
         special = attribute_verdict(parsed)
+    elif kind == "typeerror":
+        special = keyword_verdict(parsed)
     if special is not None:
         return special
-    found = _first_match(raw, kind, parsed.evalue)
+    found = _first_match(raw, kind, parsed.evalue, parsed)
     if (found is None or found.pattern is None) and parsed.message != parsed.evalue:
         # The first line is a wrapper ("Graph execution error:", "Exception encountered when calling
         # layer …", a banner of asterisks): look for a specific signal in the whole message.
-        specific = _first_match(raw, kind, parsed.message, patterned_only=True)
+        specific = _first_match(raw, kind, parsed.message, parsed, patterned_only=True)
         found = specific or found
     if found is not None:
         return found
@@ -138,11 +162,14 @@ def _verdict(parsed: ParsedTraceback, aliases: dict[str, str] | None) -> Rule:
     return fallback("library") if parsed.library_frames or raw not in BUILTIN_EXCEPTIONS else fallback("user")
 
 
-def _first_match(raw: str, kind: str, message: str, patterned_only: bool = False) -> Rule | None:
+def _first_match(
+    raw: str, kind: str, message: str, parsed: ParsedTraceback, patterned_only: bool = False
+) -> Rule | None:
+    where = (parsed.raised_in_library, parsed.crash_code)
     for rule in rules():
         if patterned_only and rule.pattern is None:
             continue
-        if rule.matches(raw, message) or (kind != raw and rule.matches(kind, message)):
+        if rule.matches(raw, message, *where) or (kind != raw and rule.matches(kind, message, *where)):
             return rule
     return None
 
@@ -189,16 +216,34 @@ def _without_dispatch(frames: tuple[Frame, ...]) -> list[Frame]:
     return kept if any(f.kind == "library" for f in kept) else list(frames)
 
 
+def _mismatched_library(parsed: ParsedTraceback, aliases: dict[str, str] | None) -> str | None:
+    """The library whose installed version does not fit the code (the labels name it, unlike other
+    environment causes): the module the message names, else the innermost library frame (where the
+    failing import or attribute lookup ran), else the crash line."""
+    named = _NAMED_MODULE.search(parsed.evalue)
+    if named and library_of_module(named.group(1)):
+        return library_of_module(named.group(1))
+    found = first_library(f.package for f in reversed(parsed.frames) if f.kind == "library")
+    return found or library_of_code(parsed.crash_code, aliases)
+
+
 def _attribute(
     parsed: ParsedTraceback, verdict: Rule, diagnosis: Diagnosis, aliases: dict[str, str] | None
 ) -> str | None:
-    """The paper's ``Libs-cause``: None for environment, NB-specific and undefined-name crashes, else the
-    outermost library frame, else what the exception, message or crash line shows."""
+    """The paper's ``Libs-cause``: the library whose version does not fit for library versions
+    incompatible; None for other environment, NB-specific and undefined-name crashes; else the outermost
+    library frame, else what the exception, message or crash line shows."""
+    if diagnosis.root_cause_detail == "library versions incompatible":
+        return _mismatched_library(parsed, aliases)
     if diagnosis.root_cause in {"environment setting", "NB specific"}:
         return None
     if diagnosis.root_cause_detail in _NO_LIBRARY_ROOTS or verdict.library is None:
         return None
-    if verdict.library not in {AUTO, FRAMES}:
+    if verdict.library == MESSAGE:
+        named = _named_library(parsed)
+        if named:
+            return named
+    elif verdict.library not in {AUTO, FRAMES}:
         return verdict.library
     typed = (
         OBJECT_ATTRIBUTE.search(parsed.evalue)
@@ -224,7 +269,17 @@ def _attribute(
         found = library_of_code(frame.code, aliases)
         if found:
             return found
+    return _message_library(parsed.evalue)
+
+
+def _message_library(message: str) -> str | None:
     for pattern, library in _MESSAGE_LIBRARY:
-        if pattern.search(parsed.evalue):
+        if pattern.search(message):
             return library
     return None
+
+
+def _named_library(parsed: ParsedTraceback) -> str | None:
+    """The library the exception's own name or its message identifies, if any."""
+    lowered = parsed.ename.lower().rsplit(".", 1)[-1]
+    return _ENAME_LIBRARY.get(lowered) or _message_library(parsed.evalue)

@@ -19,8 +19,9 @@ class Diagnosis:
         root_cause: Summary root cause (``"NB specific"``, ``"data confusion"`` …).
         root_cause_detail: Fine root cause (``"nb specific - execution order"`` …).
         library: The ML library in use at the crash (one of the paper's 24, keras reported as
-            tensorflow), or None; None by convention for environment, NB-specific, undefined-name,
-            did-not-import and typo crashes.
+            tensorflow, or another well-known ML library by its module name, e.g. ``gensim``), or
+            None; None by convention for NB-specific, undefined-name, did-not-import and typo crashes
+            and for environment crashes other than library versions incompatible.
         evidence: Sentences saying what decided the labels (message, frames, notebook history).
         suggestion: What to do next.
         ename: The exception's name as raised.

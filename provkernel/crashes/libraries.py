@@ -21,6 +21,9 @@ def _tables() -> dict[str, Any]:
 _T = _tables()
 # Top-level modules that belong to one of the paper's libraries (keras merged into tensorflow).
 MODULE_LIBRARY: dict[str, str] = {lib: lib for lib in LIBRARIES} | _T["modules"]
+# Other well-known ML libraries, reported under their own module name.
+OTHER_LIBRARIES: frozenset[str] = frozenset(_T["other"])
+_ANY_LIBRARY: dict[str, str] = {lib: lib for lib in OTHER_LIBRARIES} | MODULE_LIBRARY
 # Conventional import names -> the module they name.
 ALIASES: dict[str, str] = _T["aliases"]
 # Well-known importable names -> the module they usually come from.
@@ -35,6 +38,11 @@ REMOVED_MODULE_ATTRIBUTES: dict[str, frozenset[str]] = {m: frozenset(a) for m, a
 REMOVED_METHODS: dict[str, tuple[str, frozenset[str]]] = {
     t: (v["library"], frozenset(v["methods"])) for t, v in _T["removed_methods"].items()
 }
+# Callable name -> (library, keyword arguments a later version removed) pairs.
+REMOVED_KEYWORDS: dict[str, tuple[tuple[str, frozenset[str]], ...]] = {}
+for _library, _callables in _T["removed_keywords"].items():
+    for _name, _keywords in _callables.items():
+        REMOVED_KEYWORDS[_name] = (*REMOVED_KEYWORDS.get(_name, ()), (_library, frozenset(_keywords)))
 # Libraries whose removed attributes mean code written for another major version.
 VERSION_BOUND_LIBRARIES: frozenset[str] = frozenset(_T["version_bound"])
 # Public names of common modules, to recognise typos such as ``pd.dataframe``.
@@ -69,14 +77,17 @@ _CALL = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\s*\(")
 
 
 def library_of_module(module: str | None) -> str | None:
-    """The paper's library for a dotted module (or ``module:symbol``) name, or None.
+    """The ML library of a dotted module (or ``module:symbol``) name: one of the paper's 24 (keras as
+    tensorflow) or another well-known ML library (:data:`OTHER_LIBRARIES`), else None.
 
     >>> library_of_module("keras.layers"), library_of_module("sklearn.svm:SVC"), library_of_module("json")
     ('tensorflow', 'sklearn', None)
+    >>> library_of_module("gensim.models"), library_of_module("keras_nlp.models")
+    ('gensim', 'keras_nlp')
     """
     if not module:
         return None
-    return MODULE_LIBRARY.get(re.split(r"[.:]", module, maxsplit=1)[0])
+    return _ANY_LIBRARY.get(re.split(r"[.:]", module, maxsplit=1)[0])
 
 
 def module_of_name(name: str, aliases: dict[str, str] | None = None) -> str | None:
@@ -114,7 +125,7 @@ def library_of_code(code: str, aliases: dict[str, str] | None = None) -> str | N
 
 
 def first_library(packages: Iterable[str | None]) -> str | None:
-    """The first package in ``packages`` that is one of the paper's libraries."""
+    """The library of the first package in ``packages`` that is an ML library (see :func:`library_of_module`)."""
     for package in packages:
         library = library_of_module(package)
         if library:

@@ -7,11 +7,13 @@ import sys
 
 from provkernel.crashes.libraries import (
     PUBLIC_ATTRIBUTES,
+    REMOVED_KEYWORDS,
     REMOVED_METHODS,
     REMOVED_MODULE_ATTRIBUTES,
     SYMBOLS,
     VERSION_BOUND_LIBRARIES,
     is_module_alias,
+    library_of_code,
     library_of_module,
     module_of_name,
     pip_name,
@@ -29,6 +31,8 @@ NO_MODULE = re.compile(r"No module named '?([\w.]+)'?")
 CANNOT_IMPORT = re.compile(r"cannot import name '?([\w.]+)'?(?: from '?([\w.]+)'?)?(?: \((.*)\))?")
 MODULE_ATTRIBUTE = re.compile(r"module '([\w.]+)' has no attribute '([^']+)'")
 OBJECT_ATTRIBUTE = re.compile(r"'?([\w.]+)'? object has no attribute '([^']+)'")
+UNEXPECTED_KEYWORD = re.compile(r"(?:(?:(\w+)\.)?(\w+)\(\) )?got an unexpected keyword argument '(\w+)'")
+_VERSIONED_API = re.compile(r"\._api\.v\d+")  # tensorflow._api.v2.train -> tensorflow.train
 FILE_PATH = re.compile(
     r"(?:No such file or directory|does not exist|not found|cannot find the path specified|"
     r"Unable to open file)[^'\"]*['\"]([^'\"]+)['\"]|File b?'([^']+)' does not exist|"
@@ -99,7 +103,19 @@ def name_error_verdict(parsed: ParsedTraceback, aliases: dict[str, str] | None =
             library=None,
         )
     called = re.search(rf"(?<![\w.]){re.escape(name)}\s*\(", parsed.crash_code) is not None
-    if called or name in SYMBOLS:
+    if name in SYMBOLS and not (aliases and name in aliases):
+        # A well-known library class or function that no import of this notebook provides: the import is
+        # missing (the labels' convention), unlike module aliases, which are usually imported in a cell
+        # that did not run.
+        home = SYMBOLS[name]
+        return Rule(
+            "class not found" if name[:1].isupper() else "function not found ",
+            "did not import",
+            f"`{name}` is a {library_of_module(home) or home} name that was never imported here",
+            f"Add `from {home} import {name}` (or run the cell that imports it).",
+            library=None,
+        )
+    if called:
         detail = "class not found" if name[:1].isupper() else "function not found "
         where = f" (usually `from {target.split(':')[0]} import {name}`)" if target else ""
         return Rule(
@@ -181,6 +197,7 @@ def attribute_verdict(parsed: ParsedTraceback) -> Rule | None:
     module_attr = MODULE_ATTRIBUTE.search(parsed.evalue)
     if module_attr:
         module, attribute = module_attr.groups()
+        module = _VERSIONED_API.sub("", module)
         library = library_of_module(module)
         if "partially initialized" in parsed.evalue or "circular import" in parsed.evalue:
             return _module_rule(
@@ -190,15 +207,25 @@ def attribute_verdict(parsed: ParsedTraceback) -> Rule | None:
                 f"Rename any file or folder named `{module.split('.')[0]}` next to the notebook.",
                 library=None,
             )
+        root = "library versions incompatible" if library in VERSION_BOUND_LIBRARIES else "API change"
         if attribute in REMOVED_MODULE_ATTRIBUTES.get(module, frozenset()):
-            root = "library versions incompatible" if library in VERSION_BOUND_LIBRARIES else "API change"
             return _module_rule(
                 "attributeerror",
                 root,
                 f"`{module}.{attribute}` was removed in newer versions of {library or module}",
                 f"Use the current replacement of `{module}.{attribute}` (see the library's "
                 "migration notes), or install the version the notebook was written for.",
-                library=None if root == "library versions incompatible" else library,
+                library=library,
+            )
+        if attribute in PUBLIC_ATTRIBUTES.get(module, frozenset()) or SYMBOLS.get(attribute) == module:
+            # A documented name of the module is missing: the installed version predates it.
+            return _module_rule(
+                "attributeerror",
+                root,
+                f"`{module}.{attribute}` is part of {library or module}, but not of the installed version",
+                f"Upgrade {library or module} (`%pip install -U {pip_name(module)}`) or use the name the "
+                "installed version provides.",
+                library=library,
             )
         known = (
             _live_names(module)
@@ -236,6 +263,41 @@ def attribute_verdict(parsed: ParsedTraceback) -> Rule | None:
                 library=owner[0],
             )
     return None
+
+
+def keyword_verdict(parsed: ParsedTraceback) -> Rule | None:
+    """The verdict for a keyword argument that a later version of a library removed (or has not yet)."""
+    unexpected = UNEXPECTED_KEYWORD.search(parsed.evalue)
+    if not unexpected:
+        return None
+    owner, function, keyword = unexpected.groups()
+    callables = [owner, function] if function == "__init__" else [function, owner]
+    if function in {None, "__init__"} and owner is None:
+        # Python < 3.10 omits the class of ``__init__``, and decorators drop the name: take the calls
+        # on the crash line.
+        callables = re.findall(r"([A-Za-z_]\w*)\s*\(", parsed.crash_code)
+    candidates = [
+        (name, library)
+        for name in callables
+        if name
+        for library, keywords in REMOVED_KEYWORDS.get(name, ())
+        if keyword in keywords
+    ]
+    if not candidates:
+        return None
+    # A method name such as ``fit`` is shared: prefer the library the frames or the crash line show.
+    shown = {library_of_module(f.package) for f in parsed.frames if f.kind == "library"}
+    shown.add(library_of_code(parsed.crash_code))
+    name, library = next((c for c in candidates if c[1] in shown), candidates[0])
+    root = "library versions incompatible" if library in VERSION_BOUND_LIBRARIES else "API change"
+    return _module_rule(
+        "wrong arguments to API",
+        root,
+        f"`{keyword}=` was removed from `{name}` in newer versions of {library}",
+        f"Use the current replacement of `{keyword}=` (see {library}'s release notes), or install the "
+        "version the notebook was written for.",
+        library=library,
+    )
 
 
 def _live_names(module: str) -> frozenset[str]:

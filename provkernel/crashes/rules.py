@@ -12,6 +12,7 @@ from typing import Any
 # Library policies for a rule.
 AUTO = "auto"  # attribute from frames, exception and crash line
 FRAMES = "frames"  # only when a library frame shows it (plain programming errors)
+MESSAGE = "message"  # what the exception or message names first (the framework that ran out), then as AUTO
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,10 @@ class Rule:
         library: ``AUTO``, ``FRAMES``, None (never a library), or a fixed library name.
         user_code_root: Root cause to use instead when no library is involved (no library frame and no
             library call on the crash line).
+        raised: ``"library"`` to apply only when the innermost frame is in an installed package or the
+            standard library, ``"user"`` only when it is in notebook code or a local file; None for both.
+        code: Regular expression searched in the crash line (the notebook code that ran) instead of the
+            message; None means the message pattern alone decides.
     """
 
     crash_type: str
@@ -38,18 +43,47 @@ class Rule:
     pattern: re.Pattern[str] | None = None
     library: str | None = AUTO
     user_code_root: str | None = None
+    raised: str | None = None
+    code: re.Pattern[str] | None = None
 
-    def matches(self, ename: str, message: str) -> bool:
-        """Whether this rule applies to a (lower-case) exception name and message."""
+    def matches(self, ename: str, message: str, in_library: bool = False, crash_code: str = "") -> bool:
+        """Whether this rule applies to a (lower-case) exception name, message, place raised and crash line."""
         if self.enames and ename not in self.enames:
+            return False
+        if self.raised is not None and (self.raised == "library") != in_library:
+            return False
+        if self.code is not None and self.code.search(crash_code) is None:
             return False
         return self.pattern is None or self.pattern.search(message) is not None
 
 
+@dataclass(frozen=True)
+class Refinement:
+    """A message family that says where the bug is whatever rule named the crash type.
+
+    Attributes:
+        root_cause: Fine root-cause label that replaces the rule's.
+        why: Evidence sentence appended to the rule's.
+        suggestion: What the user should do instead.
+        pattern: Regular expression searched (case-insensitively) in the message.
+        replaces: Fine root causes this refinement overrides (others are kept).
+    """
+
+    root_cause: str
+    why: str
+    suggestion: str
+    pattern: re.Pattern[str]
+    replaces: frozenset[str]
+
+
+def _regex(value: str | list[str] | None) -> re.Pattern[str] | None:
+    """A case-insensitive pattern from one expression or a list of alternatives; None when absent."""
+    if isinstance(value, list):
+        value = "|".join(value)
+    return re.compile(value, re.IGNORECASE) if value else None
+
+
 def _from_table(entry: dict[str, Any]) -> Rule:
-    pattern = entry.get("pattern")
-    if isinstance(pattern, list):
-        pattern = "|".join(pattern)
     library = entry.get("library", AUTO)
     return Rule(
         crash_type=entry["crash_type"],
@@ -57,9 +91,11 @@ def _from_table(entry: dict[str, Any]) -> Rule:
         why=entry["why"],
         suggestion=entry["suggestion"],
         enames=frozenset(entry.get("enames", ())),
-        pattern=re.compile(pattern, re.IGNORECASE) if pattern else None,
+        pattern=_regex(entry.get("pattern")),
         library=None if library == "none" else library,
         user_code_root=entry.get("user_code_root"),
+        raised=entry.get("raised"),
+        code=_regex(entry.get("code")),
     )
 
 
@@ -73,6 +109,21 @@ def _table() -> dict[str, Any]:
 def rules() -> tuple[Rule, ...]:
     """The ordered rules of ``signals.toml``."""
     return tuple(_from_table(entry) for entry in _table()["rule"])
+
+
+@cache
+def refinements() -> tuple[Refinement, ...]:
+    """The ordered ``[[refine]]`` entries of ``signals.toml``."""
+    return tuple(
+        Refinement(
+            root_cause=entry["root_cause"],
+            why=entry["why"],
+            suggestion=entry["suggestion"],
+            pattern=_regex(entry["pattern"]) or re.compile("(?!)"),  # an empty family matches nothing
+            replaces=frozenset(entry["replaces"]),
+        )
+        for entry in _table().get("refine", ())
+    )
 
 
 @cache

@@ -13,8 +13,15 @@ from pathlib import Path
 import pytest
 
 from provkernel.crashes import taxonomy
-from provkernel.crashes.libraries import MODULE_LIBRARY, SYMBOLS, library_of_module
-from provkernel.crashes.rules import DEFAULT_CRASH_TYPES, fallback, rules
+from provkernel.crashes.libraries import (
+    MODULE_LIBRARY,
+    OTHER_LIBRARIES,
+    REMOVED_KEYWORDS,
+    REMOVED_METHODS,
+    SYMBOLS,
+    library_of_module,
+)
+from provkernel.crashes.rules import DEFAULT_CRASH_TYPES, fallback, refinements, rules
 from provkernel.crashes.traceback import parse_traceback
 
 REPO = Path(__file__).resolve().parents[2]
@@ -69,15 +76,27 @@ def test_signal_table_uses_published_labels_only() -> None:
         taxonomy.root_cause_summary(rule.root_cause)
         if rule.user_code_root:
             taxonomy.root_cause_summary(rule.user_code_root)
-        assert rule.library in {"auto", "frames", None} or rule.library in taxonomy.LIBRARIES
+        assert rule.library in {"auto", "frames", "message", None} or rule.library in taxonomy.LIBRARIES
+        assert rule.raised in {"library", "user", None}
     assert set(DEFAULT_CRASH_TYPES.values()) <= fines
+    for refinement in refinements():
+        taxonomy.root_cause_summary(refinement.root_cause)
+        assert refinement.replaces and all(taxonomy.root_cause_summary(r) for r in refinement.replaces)
     text = (Path(taxonomy.__file__).parent / "signals.toml").read_text()
-    assert len(tomllib.loads(text)["rule"]) == len(rules())
+    table = tomllib.loads(text)
+    assert (len(table["rule"]), len(table["refine"])) == (len(rules()), len(refinements()))
 
 
 def test_library_tables_name_only_the_papers_libraries() -> None:
     assert set(MODULE_LIBRARY.values()) <= set(taxonomy.LIBRARIES)
     assert library_of_module("keras.layers") == "tensorflow"
+    # Other ML libraries keep their own name; they never shadow the 24 (keras stays tensorflow).
+    assert not OTHER_LIBRARIES & (set(MODULE_LIBRARY) | set(taxonomy.TOP_LIBRARIES))
+    assert not OTHER_LIBRARIES & {"IPython", "requests", "joblib", "six", "tornado", "google"}
+    assert library_of_module("keras_nlp.models") == "keras_nlp"
+    known = set(taxonomy.LIBRARIES) | OTHER_LIBRARIES
+    assert {library for pairs in REMOVED_KEYWORDS.values() for library, _ in pairs} <= known
+    assert {library for library, _ in REMOVED_METHODS.values()} <= known
     assert all(re.fullmatch(r"[\w.]+", module) for module in SYMBOLS.values())
 
 
