@@ -186,6 +186,19 @@ class Queries:
         )
         return rows[0] if rows else None
 
+    def execution_stats(self, notebook_id: int) -> dict[int, dict[str, Any]]:
+        """Per epoch id: executions, errors, first start and last activity."""
+        rows = _rows(
+            self.conn.execute(
+                "SELECT x.epoch_id, COUNT(*) AS executions, COALESCE(SUM(x.status = 'error'), 0) AS errors,"
+                " MIN(x.started) AS first_started, MAX(COALESCE(x.ended, x.started)) AS last_activity"
+                " FROM executions x JOIN epochs e ON e.id = x.epoch_id WHERE e.notebook_id = ?"
+                " GROUP BY x.epoch_id",
+                (notebook_id,),
+            )
+        )
+        return {row.pop("epoch_id"): row for row in rows}
+
     def symbols(self, epoch_id: int) -> list[dict[str, Any]]:
         """Every symbol event of an epoch's executions: execution_id, kind, name, source, value."""
         return _rows(
@@ -216,9 +229,9 @@ class Queries:
     ) -> list[dict[str, Any]]:
         """MIME entries of rich outputs (optionally those whose hash starts with ``hash_prefix``)."""
         sql = (
-            "SELECT o.execution_id, e.number AS epoch, x.count, x.cell_id, x.code_hash, o.seq, o.mime,"
-            " o.hash FROM outputs o JOIN executions x ON x.id = o.execution_id"
-            " JOIN epochs e ON e.id = x.epoch_id WHERE e.notebook_id = ?"
+            "SELECT o.execution_id, e.number AS epoch, x.count, x.cell_id, x.status, c.text AS code, o.seq,"
+            " o.mime, o.hash FROM outputs o JOIN executions x ON x.id = o.execution_id"
+            " JOIN epochs e ON e.id = x.epoch_id JOIN code c ON c.hash = x.code_hash WHERE e.notebook_id = ?"
         )
         args: list[Any] = [notebook_id]
         if epoch_number is not None:
