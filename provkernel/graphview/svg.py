@@ -1,0 +1,248 @@
+"""SVG drawing of a display graph: self-contained, inline attributes, readable in light and dark themes.
+
+The drawing carries its own white background (JupyterLab's dark theme would hide dark text),
+a ``<title>`` on every node and edge (hover text when the SVG is inline HTML), and marker ids
+made unique per drawing so several graphs on one page do not clash. Attributes rather than a
+``<style>`` block: a stylesheet inside inline HTML would apply to the whole page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from html import escape
+
+import networkx as nx
+
+from provkernel.graphview import style
+from provkernel.graphview.layout import HEADER, MARGIN, Box, Layout, Route, layered_layout
+
+FONT = "Menlo, Consolas, 'DejaVu Sans Mono', monospace"
+SANS = "-apple-system, 'Segoe UI', Helvetica, Arial, sans-serif"
+CHAR_W = 7.0  # width of one 11.5px monospace character
+LABEL_CHAR_W = 6.1  # … and of a 10px one
+SECONDARY = "#5b6577"
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def element(name: str, content: str | None = None, **attrs: object) -> str:
+    """One XML element; ``font_size=10`` becomes ``font-size="10"``, numbers are rounded."""
+    parts = [name]
+    for key, value in attrs.items():
+        if value is None:
+            continue
+        text = _fmt(value) if isinstance(value, float) else str(value)
+        parts.append(f'{key.rstrip("_").replace("_", "-")}="{escape(text)}"')
+    head = " ".join(parts)
+    return f"<{head}/>" if content is None else f"<{head}>{content}</{name}>"
+
+
+def _path(route: Route) -> str:
+    pts = [f"{_fmt(x)},{_fmt(y)}" for x, y in route.points]
+    if route.kind == "direct":
+        return f"M{pts[0]} C{pts[1]} {pts[2]} {pts[3]}"
+    return "M" + " L".join(pts)
+
+
+def _edge(view: nx.DiGraph, route: Route, marker: dict[str, str]) -> str:
+    data = view.edges[route.u, route.v]
+    colour = style.edge_colour(data["kind"])
+    dash = "6 3" if route.kind == "back" else ("2 3" if data.get("stale") else None)
+    names = data.get("names", ())
+    tip = ", ".join(names) or data["kind"]
+    if data.get("stale"):
+        tip += " (read from an earlier run of that cell)"
+    body = [
+        element("title", escape(tip)),
+        element(
+            "path",
+            d=_path(route),
+            fill="none",
+            stroke=colour,
+            stroke_width="1.3",
+            stroke_dasharray=dash,
+            stroke_linejoin="round",
+            marker_end=f"url(#{marker[colour]})",
+        ),
+    ]
+    if names and route.label_at is not None:
+        x, y = route.label_at
+        label = style.names_label(names, 24 if route.kind == "direct" else 18)
+        width = len(label) * LABEL_CHAR_W + 6
+        left = x - width / 2 if route.kind == "direct" else x
+        # a plain backdrop rather than a text halo: some SVG renderers ignore paint-order
+        body.append(
+            element(
+                "rect", x=left, y=y - 6.5, width=width, height="13", rx="3", fill="#ffffff", opacity="0.85"
+            )
+        )
+        body.append(
+            element(
+                "text", escape(label), x=left + 3, y=y + 3.5, font_size="10", fill="#4a5466", font_family=FONT
+            )
+        )
+    return element("g", "".join(body))
+
+
+def _node_lines(data: dict, room: int) -> tuple[str, str]:
+    kind, tag, title = data.get("kind", "cell"), data.get("tag", ""), data.get("title", "")
+    if kind == "cell":
+        line = f"{tag} {style.shorten(title, max(4, room - len(tag) - 1))}"
+        detail = "→ " + (", ".join(data.get("defines", ())) or "defines nothing")
+    else:
+        line = title
+        detail = f"{'library' if kind == 'library' else tag} {data.get('tooltip', '')}"
+    return style.shorten(line, room), style.shorten(detail, room)
+
+
+def _node(data: dict, box: Box) -> str:
+    kind, flags = data.get("kind", "cell"), set(data.get("flags", ()))
+    paint = style.paint(kind, flags)
+    stroke, width = paint.stroke, "1.2"
+    if "focus" in flags:
+        stroke, width = style.FOCUS_STROKE, "3"
+    elif "downstream" in flags:
+        stroke, width = style.DOWNSTREAM_STROKE, "2.4"
+    line, detail = _node_lines(data, int((box.w - 22) / CHAR_W))
+    body = [
+        element("title", escape(data.get("tooltip", ""))),
+        element(
+            "rect",
+            x=box.x,
+            y=box.y,
+            width=box.w,
+            height=box.h,
+            rx="16" if kind == "data" else "6",
+            fill=paint.fill,
+            stroke=stroke,
+            stroke_width=width,
+        ),
+        element(
+            "text",
+            escape(line),
+            x=box.x + 9,
+            y=box.y + 17,
+            font_size="11.5",
+            fill=paint.text,
+            font_family=FONT,
+        ),
+        element(
+            "text",
+            escape(detail),
+            x=box.x + 9,
+            y=box.y + 33,
+            font_size="10",
+            fill=SECONDARY,
+            font_family=FONT,
+        ),
+    ]
+    badges = [colour for flag, colour in style.FLAG_BADGES if flag in flags]
+    for i, colour in enumerate(badges):
+        body.append(element("circle", cx=box.x + box.w - 9 - i * 11, cy=box.y + 9, r="3.6", fill=colour))
+    return element("g", "".join(body))
+
+
+def _header(title: str, layout: Layout) -> list[str]:
+    parts = [
+        element(
+            "text",
+            escape(title),
+            x=MARGIN,
+            y=MARGIN + 8.0,
+            font_size="13",
+            font_weight="600",
+            fill="#1f2328",
+            font_family=SANS,
+        )
+    ]
+    x = max(MARGIN + len(title) * 7.2 + 24, layout.width - MARGIN - 330)
+    for label, paint in style.LEGEND:
+        parts.append(
+            element(
+                "rect",
+                x=x,
+                y=MARGIN - 1.0,
+                width="14",
+                height="12",
+                rx="3",
+                fill=paint.fill,
+                stroke=paint.stroke,
+            )
+        )
+        parts.append(
+            element(
+                "text",
+                escape(label),
+                x=x + 19,
+                y=MARGIN + 9.0,
+                font_size="11",
+                fill="#3d4452",
+                font_family=SANS,
+            )
+        )
+        x += 19 + len(label) * 6.4 + 16
+    return parts
+
+
+def render_svg(view: nx.DiGraph, title: str = "", max_per_row: int = 4) -> str:
+    """The SVG text of a display graph."""
+    layout = layered_layout(view, max_per_row)
+    layout.width = width = max(layout.width, MARGIN * 2 + len(title) * 7.2 + 360)
+    height = layout.height
+    prefix = "pk" + hashlib.blake2b(repr(sorted(map(str, view))).encode(), digest_size=4).hexdigest()
+    colours = sorted({style.EDGE, style.EDGE_DATA, style.EDGE_IMPORT})
+    marker = {colour: f"{prefix}-arrow{i}" for i, colour in enumerate(colours)}
+    defs = "".join(
+        element(
+            "marker",
+            element("path", d="M0,0 L10,5 L0,10 z", fill=colour),
+            id=marker_id,
+            viewBox="0 0 10 10",
+            refX="9",
+            refY="5",
+            markerWidth="7",
+            markerHeight="7",
+            orient="auto-start-reverse",
+        )
+        for colour, marker_id in marker.items()
+    )
+    parts = [
+        element("defs", defs),
+        element(
+            "rect",
+            x="0.5",
+            y="0.5",
+            width=width - 1,
+            height=height - 1,
+            rx="8",
+            fill="#ffffff",
+            stroke="#d0d7de",
+        ),
+        *_header(title, layout),
+    ]
+    if not len(view):
+        parts.append(
+            element(
+                "text",
+                "nothing to draw",
+                x=MARGIN,
+                y=HEADER + MARGIN + 12,
+                font_size="12",
+                fill=SECONDARY,
+                font_family=SANS,
+            )
+        )
+    parts += [_edge(view, route, marker) for route in layout.routes]
+    parts += [_node(view.nodes[key], box) for key, box in layout.boxes.items()]
+    return element(
+        "svg",
+        "\n" + "\n".join(parts) + "\n",
+        xmlns="http://www.w3.org/2000/svg",
+        width=width,
+        height=height,
+        viewBox=f"0 0 {_fmt(width)} {_fmt(height)}",
+        role="img",
+        aria_label=title,
+    )
