@@ -46,16 +46,29 @@ class ProvMagics(Magics):
     @line_magic
     def prov(self, line: str) -> None:
         """Show a provenance report: ``%prov status``, ``%prov history`` … (``%prov`` lists them)."""
-        try:
-            argv = shlex.split(line)
-        except ValueError as exc:
-            raise IPythonUsageError(f"%prov: {exc}") from None
+        argv = self._split("%prov", line)
         if not argv or argv[0] in ("-h", "--help", "help"):
             print("usage: %prov REPORT [options]; reports: " + ", ".join(available_reports()))
             return
+        self._show(argv[0], f"%prov {argv[0]}", argv[1:])
+
+    @line_magic
+    def provgraph(self, line: str) -> None:
+        """Draw the notebook's dependency graph: ``%provgraph [--epoch N] [--at N] [--var NAME] [--slice CELL]
+        [--data] [--format svg|mermaid|dot|json|text] [-o FILE]`` (``%provgraph --help``)."""
+        self._show("graph", "%provgraph", self._split("%provgraph", line))
+
+    @staticmethod
+    def _split(prog: str, line: str) -> list[str]:
         try:
-            module = report_module(argv[0])
-            args = parse(f"%prov {argv[0]}", module.add_arguments, argv[1:])
+            return shlex.split(line)
+        except ValueError as exc:
+            raise IPythonUsageError(f"{prog}: {exc}") from None
+
+    def _show(self, name: str, prog: str, argv: list[str]) -> None:
+        try:
+            module = report_module(name)
+            args = parse(prog, module.add_arguments, argv)
             context = kernel_context(self.shell)
             try:
                 report = module.build(context, args)

@@ -18,6 +18,16 @@ from provkernel.store.queries import Queries
 REPORTS: dict[str, str] = {
     "status": "provkernel.reports.status",
     "crashes": "provkernel.reports.crashes",
+    "graph": "provkernel.reports.graph",
+    "history": "provkernel.reports.history",
+    "env": "provkernel.reports.env",
+    "imports": "provkernel.reports.imports",
+    "data": "provkernel.reports.data",
+    "values": "provkernel.reports.values",
+    "diff": "provkernel.reports.diff",
+    "outputs": "provkernel.reports.outputs",
+    "export": "provkernel.reports.export",
+    "clear": "provkernel.reports.clear",
 }
 
 
