@@ -340,7 +340,7 @@ def main(argv=None) -> int:
     elif args.quick:
         params, values, per_group = (3, 6), (5, 10), 3
     else:
-        params, values, per_group = (3, 10), (5, 20), 12
+        params, values, per_group = (3, 10), (5, 20), 20
     per_group = args.per_group or per_group
     pipes = make_pipelines(args.seed, per_group, params, values)
     start = time.perf_counter()

@@ -11,8 +11,8 @@ from provkernel.bugdoc.execute import BugDocUsageError, OnResult, Runner
 from provkernel.bugdoc.explain import render_dnf, simplify
 from provkernel.bugdoc.predicates import Box, box_conditions
 from provkernel.bugdoc.report import Result
-from provkernel.bugdoc.shortcut import Cause, generalize, shortcut_causes
-from provkernel.bugdoc.space import Outcome, Parameter, Space
+from provkernel.bugdoc.shortcut import Cause, shortcut_causes
+from provkernel.bugdoc.space import Key, Outcome, Parameter, Space
 from provkernel.bugdoc.tester import Context
 
 ALGORITHMS = ("shortcut", "stacked", "ddt")
@@ -40,15 +40,16 @@ def walk_search(ctx: Context, goal: str, k: int) -> list[Cause]:
         return [] if f is None else shortcut_causes(ctx, f, k, "one")
     causes: list[Cause] = []
     handled: list[Box] = []
+    used: dict[Key, list[Key]] = {}  # walk targets per failing instance already walked from
     idle = 0  # rounds that found nothing new: stop after a few (e.g. no success can be found)
-    while idle < 3 and ctx.runner.remaining > 0:
+    while idle < 2 and ctx.runner.remaining > 0:
         f = ctx.explore([c.box for c in causes] + handled)
         if f is None:
             break
-        handled.append(Box.point(ctx.space, f, range(len(ctx.space))))
+        if f in used:  # second walk from an unexplained failure (its first walk found another cause)
+            handled.append(Box.point(ctx.space, f, range(len(ctx.space))))
         idle += 1
-        for cause in shortcut_causes(ctx, f, k, "all", [c.box for c in causes]):
-            cause = generalize(ctx, cause)
+        for cause in shortcut_causes(ctx, f, k, "all", [c.box for c in causes], used.setdefault(f, [])):
             if not any(cause.box.subset_of(c.box) for c in causes):
                 causes = [c for c in causes if not c.box.subset_of(cause.box)] + [cause]
                 idle = 0
@@ -89,7 +90,7 @@ def find_root_causes(
             (a caller's executor is used as is and not shut down).
         on_result: ``callable(instance, outcome, new)`` called in the calling thread per outcome.
         timeout: seconds one instance may run (process pool / Dask); a timeout is a failing outcome.
-        k: successes Stacked Shortcut walks towards (default 2 for FindOne, 4 for FindAll).
+        k: successes Stacked Shortcut walks towards (default 2).
 
     Returns:
         a :class:`Result` (``causes``, ``definitive``, ``new_instances``, ``explanation``, ``instances``).
@@ -141,9 +142,7 @@ def find_root_causes(
         if algorithm == "ddt":
             found = ddt_causes(ctx, goal)
         else:
-            found = walk_search(
-                ctx, goal, 1 if algorithm == "shortcut" else (k or (2 if goal == "one" else 4))
-            )
+            found = walk_search(ctx, goal, 1 if algorithm == "shortcut" else (k or 2))
     finally:
         runner.close()
     if goal == "one":

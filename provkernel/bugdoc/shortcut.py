@@ -73,13 +73,20 @@ def walk(
     return [(tuple(c), k) for c, k in zip(current, kept, strict=True)]
 
 
-def settle(ctx: Context, witness: Key, kept: list[int]) -> Cause:
+def settle(ctx: Context, witness: Key, kept: list[int], wide: bool = False) -> Cause:
     """Verify the point cause ``witness`` restricted to ``kept``; on refutation walk on towards the
-    refuting success and retry (each round adds at least one parameter, so at most |P| rounds)."""
+    refuting success and retry (each round adds at least one parameter, so at most |P| rounds).
+
+    With ``wide`` (FindAll), each equality is first widened to the values that also fail next to the
+    witness (:func:`widen`) and the wider cause is verified instead; if a success refutes only the widening,
+    the point cause is verified on its own."""
     kept = sorted(set(kept))
     while True:
-        box = Box.point(ctx.space, witness, kept)
+        point = Box.point(ctx.space, witness, kept)
+        box = widen(ctx, witness, point) if wide else point
         verdict = ctx.verify(box)
+        if box != point and verdict.refuted_by is not None and not point.contains(verdict.refuted_by):
+            box, verdict = point, ctx.verify(point)
         if verdict.definitive or verdict.refuted_by is None:
             return Cause(box, verdict.definitive, witness)
         s = verdict.refuted_by
@@ -89,48 +96,63 @@ def settle(ctx: Context, witness: Key, kept: list[int]) -> Cause:
         kept = sorted(set(kept) | set(more))
 
 
-def generalize(ctx: Context, cause: Cause) -> Cause:
-    """Widen each equality of a verified cause to every value that also fails next to the witness, and keep
-    the wider cause only if it verifies too (used by FindAll so one walk covers e.g. ``p > 5``)."""
-    if not cause.definitive or not cause.box.parts:
-        return cause
-    w = cause.witness
-    batch = []
-    for pos in cause.box.positions:
-        for v in range(len(ctx.space.params[pos].values)):
-            if v != w[pos]:
-                batch.append(w[:pos] + (v,) + w[pos + 1 :])
-    outcomes = ctx.runner.run(batch)
-    allowed = {pos: {w[pos]} for pos in cause.box.positions}
-    for key, outcome in zip(batch, outcomes, strict=True):
-        if outcome is not None and not outcome.succeeded:
-            pos = next(p for p in cause.box.positions if key[p] != w[p])
-            allowed[pos].add(key[pos])
-    for pos, values in allowed.items():
-        if ctx.space.params[pos].ordinal:  # a threshold gives a run; a value apart is another cause
-            run = {w[pos]}
-            for step in (-1, 1):
-                v = w[pos] + step
-                while v in values:
-                    run.add(v)
-                    v += step
-            allowed[pos] = run
-    wide = Box.make(ctx.space, allowed)
-    if wide == cause.box:
-        return cause
-    verdict = ctx.verify(wide)
-    return Cause(wide, True, w) if verdict.definitive else cause
+def widen(ctx: Context, w: Key, point: Box) -> Box:
+    """``point`` with each equality widened to the values that also fail next to the witness ``w``, so one
+    walk can cover e.g. ``p > 5`` or ``q ≠ 'a'``; the caller verifies the result.
+
+    Ordinal parameters step outwards from ``w``'s value until a success in each direction (a threshold gives
+    a run; a value apart belongs to another cause). Categorical ones probe other values four at a time, most
+    success-prone first, until a success: a first-probe success keeps the equality; if failures came first
+    and a single success, every unprobed value is assumed to fail as well (the ``q ≠ v`` shape)."""
+    allowed = {pos: {w[pos]} for pos in point.positions}
+
+    def fails(keys: list[Key]) -> list[bool | None]:
+        return [None if o is None else not o.succeeded for o in ctx.runner.run(keys)]
+
+    for pos in point.positions:
+        n = len(ctx.space.params[pos].values)
+        if ctx.space.params[pos].ordinal:
+            ends = {-1: w[pos] - 1, 1: w[pos] + 1}
+            while any(0 <= v < n for v in ends.values()):
+                steps = [(d, v) for d, v in ends.items() if 0 <= v < n]
+                for (d, v), bad in zip(
+                    steps, fails([w[:pos] + (v,) + w[pos + 1 :] for _, v in steps]), strict=True
+                ):
+                    if bad:
+                        allowed[pos].add(v)
+                        ends[d] = v + d
+                    else:
+                        ends[d] = -2 if d < 0 else n + 1
+            continue
+        order = ctx.ranked_values(pos, exclude=[w[pos]])
+        seen_bad = []
+        for start in range(0, len(order), 4):
+            chunk = order[start : start + 4]
+            results = fails([w[:pos] + (v,) + w[pos + 1 :] for v in chunk])
+            good = [v for v, bad in zip(chunk, results, strict=True) if bad is False]
+            seen_bad += [v for v, bad in zip(chunk, results, strict=True) if bad]
+            if good or None in results:
+                if len(good) == 1 and len(seen_bad) >= 2:
+                    seen_bad += order[start + 4 :]
+                break
+        allowed[pos] |= set(seen_bad)
+    return Box.make(ctx.space, allowed)
 
 
-def shortcut_causes(ctx: Context, f: Key, k: int, goal: str, known: Sequence[Box] = ()) -> list[Cause]:
+def shortcut_causes(
+    ctx: Context, f: Key, k: int, goal: str, known: Sequence[Box] = (), used: list[Key] | None = None
+) -> list[Cause]:
     """Causes asserted from failing instance ``f`` with ``k`` disjoint successes (k=1: plain Shortcut);
-    walks ending inside a ``known`` cause are not verified again."""
+    walks ending inside a ``known`` cause are not verified again. ``used`` collects the walk targets and
+    steers a later call for the same ``f`` to other successes (FindAll retries an unexplained ``f``)."""
+    used = [] if used is None else used
     targets: list[Key] = []
     for _ in range(k):
-        g = ctx.disjoint_success(f, avoid=targets, max_probes=None if not targets else 2)
-        if g is None or target_for(ctx, f, g) in targets:
+        g = ctx.disjoint_success(f, avoid=used + targets, max_probes=None if not (used or targets) else 2)
+        if g is None or target_for(ctx, f, g) in used + targets:
             break
         targets.append(target_for(ctx, f, g))
+    used.extend(targets)
     if not targets:
         return []
     causes: list[Cause] = []
@@ -138,7 +160,7 @@ def shortcut_causes(ctx: Context, f: Key, k: int, goal: str, known: Sequence[Box
         point = Box.point(ctx.space, witness, kept)
         if any(point.subset_of(b) for b in [*known, *(c.box for c in causes)]):
             continue
-        cause = settle(ctx, witness, kept)
+        cause = settle(ctx, witness, kept, wide=goal == "all")
         if any(c.box == cause.box for c in causes):
             continue
         causes.append(cause)

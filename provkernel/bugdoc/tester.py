@@ -12,6 +12,7 @@ from provkernel.bugdoc.predicates import Box
 from provkernel.bugdoc.space import Key, Space
 
 TESTS_CAP = 60  # most tests spent verifying one suspect
+PAIRS = True
 CHUNK = 8  # tests run per batch (fixed, so the answer does not depend on the number of workers)
 
 
@@ -148,7 +149,7 @@ class Context:
                 q, v = changes.pop(0)
                 key = list(base)
                 key[q] = v
-                other = next((c for c in changes if c[0] != q), None)
+                other = next((c for c in changes if c[0] != q), None) if PAIRS else None
                 if other is not None:
                     changes.remove(other)
                     key[other[0]] = other[1]
