@@ -39,6 +39,11 @@ def element(name: str, content: str | None = None, **attrs: object) -> str:
     return f"<{head}/>" if content is None else f"<{head}>{content}</{name}>"
 
 
+def text(content: str, x: float, y: float, size: str, fill: str, family: str = FONT, **attrs: object) -> str:
+    """A ``<text>`` element; ``content`` is escaped here."""
+    return element("text", escape(content), x=x, y=y, font_size=size, fill=fill, font_family=family, **attrs)
+
+
 def _path(route: Route) -> str:
     pts = [f"{_fmt(x)},{_fmt(y)}" for x, y in route.points]
     if route.kind == "direct":
@@ -78,11 +83,7 @@ def _edge(view: nx.DiGraph, route: Route, marker: dict[str, str]) -> str:
                 "rect", x=left, y=y - 6.5, width=width, height="13", rx="3", fill="#ffffff", opacity="0.85"
             )
         )
-        body.append(
-            element(
-                "text", escape(label), x=left + 3, y=y + 3.5, font_size="10", fill="#4a5466", font_family=FONT
-            )
-        )
+        body.append(text(label, left + 3, y + 3.5, "10", "#4a5466"))
     return element("g", "".join(body))
 
 
@@ -119,24 +120,8 @@ def _node(data: dict, box: Box) -> str:
             stroke=stroke,
             stroke_width=width,
         ),
-        element(
-            "text",
-            escape(line),
-            x=box.x + 9,
-            y=box.y + 17,
-            font_size="11.5",
-            fill=paint.text,
-            font_family=FONT,
-        ),
-        element(
-            "text",
-            escape(detail),
-            x=box.x + 9,
-            y=box.y + 33,
-            font_size="10",
-            fill=SECONDARY,
-            font_family=FONT,
-        ),
+        text(line, box.x + 9, box.y + 17, "11.5", paint.text),
+        text(detail, box.x + 9, box.y + 33, "10", SECONDARY),
     ]
     badges = [colour for flag, colour in style.FLAG_BADGES if flag in flags]
     for i, colour in enumerate(badges):
@@ -145,18 +130,7 @@ def _node(data: dict, box: Box) -> str:
 
 
 def _header(title: str, layout: Layout) -> list[str]:
-    parts = [
-        element(
-            "text",
-            escape(title),
-            x=MARGIN,
-            y=MARGIN + 8.0,
-            font_size="13",
-            font_weight="600",
-            fill="#1f2328",
-            font_family=SANS,
-        )
-    ]
+    parts = [text(title, MARGIN, MARGIN + 8.0, "13", "#1f2328", SANS, font_weight="600")]
     x = max(MARGIN + len(title) * 7.2 + 24, layout.width - MARGIN - 330)
     for label, paint in style.LEGEND:
         parts.append(
@@ -171,17 +145,7 @@ def _header(title: str, layout: Layout) -> list[str]:
                 stroke=paint.stroke,
             )
         )
-        parts.append(
-            element(
-                "text",
-                escape(label),
-                x=x + 19,
-                y=MARGIN + 9.0,
-                font_size="11",
-                fill="#3d4452",
-                font_family=SANS,
-            )
-        )
+        parts.append(text(label, x + 19, MARGIN + 9.0, "11", "#3d4452", SANS))
         x += 19 + len(label) * 6.4 + 16
     return parts
 
@@ -223,17 +187,7 @@ def render_svg(view: nx.DiGraph, title: str = "", max_per_row: int = 4) -> str:
         *_header(title, layout),
     ]
     if not len(view):
-        parts.append(
-            element(
-                "text",
-                "nothing to draw",
-                x=MARGIN,
-                y=HEADER + MARGIN + 12,
-                font_size="12",
-                fill=SECONDARY,
-                font_family=SANS,
-            )
-        )
+        parts.append(text("nothing to draw", MARGIN, HEADER + MARGIN + 12, "12", SECONDARY, SANS))
     parts += [_edge(view, route, marker) for route in layout.routes]
     parts += [_node(view.nodes[key], box) for key, box in layout.boxes.items()]
     return element(

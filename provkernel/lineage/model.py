@@ -5,6 +5,7 @@ Built from the plain dict rows :class:`provkernel.store.queries.Queries` returns
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,7 @@ USE, DEF, UPDATE, DELETE = 0, 1, 2, 3  # symbol event kinds, as stored (store.sc
 WRITES = (DEF, UPDATE)
 
 
+@functools.lru_cache(maxsize=4096)  # the same code is shown for every run of a cell
 def first_line(code: str, limit: int = 60) -> str:
     """The first non-blank, non-comment line of ``code``, shortened to ``limit`` characters."""
     lines = [line.strip() for line in code.splitlines() if line.strip()]

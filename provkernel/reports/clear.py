@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import threading
-from typing import Any
 
 from rich.text import Text
 
 from provkernel.errors import UsageError
-from provkernel.render import Report
 from provkernel.reports import ReportContext
+from provkernel.reports.common import JsonReport
 from provkernel.store.database import connect
 from provkernel.store.maintenance import forget_in_transaction, forget_notebook
 
@@ -22,14 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--yes", action="store_true", help="really delete (without it, nothing happens)")
 
 
-class ClearReport(Report):
+class ClearReport(JsonReport):
     """What was forgotten."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.data = data
-
-    def to_json(self) -> dict[str, Any]:
-        return self.data
 
     def renderables(self):
         d = self.data

@@ -13,10 +13,21 @@ from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from provkernel.errors import UsageError
 from provkernel.lineage.graph import build_graph, execution
 from provkernel.lineage.model import Access, Event, Execution, Library
+from provkernel.render import Report
 from provkernel.reports import ReportContext
 
 REF = re.compile(r"^(?:(?P<epoch>\d+):)?(?P<count>\d+)?$")
 INTROSPECTION = re.compile(r"^\s*(%+prov\w*\b|%load_ext\s+provkernel\b)")
+
+
+class JsonReport(Report):
+    """A report whose JSON form is the dict it is drawn from (``limit``: rows to show, 0 for all)."""
+
+    def __init__(self, data: dict[str, Any], limit: int = 0) -> None:
+        self.data, self.limit = data, limit
+
+    def to_json(self) -> dict[str, Any]:
+        return self.data
 
 
 def epochs_of(context: ReportContext) -> list[dict[str, Any]]:

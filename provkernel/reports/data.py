@@ -11,9 +11,8 @@ from rich.table import Table
 from rich.text import Text
 
 from provkernel.lineage.model import DEF, USE
-from provkernel.render import Report
 from provkernel.reports import ReportContext
-from provkernel.reports.common import epoch_filter, iso
+from provkernel.reports.common import JsonReport, epoch_filter, iso
 
 HELP = "data files and URLs: the execution and variable that first used each, and whether the content changed"
 
@@ -23,14 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epoch", type=int, metavar="N", help="only epoch N (default: every epoch)")
 
 
-class DataReport(Report):
+class DataSourcesReport(JsonReport):
     """Data sources and their history."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.data = data
-
-    def to_json(self) -> dict[str, Any]:
-        return self.data
 
     def renderables(self):
         d = self.data
@@ -90,7 +83,7 @@ def _ref(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def build(context: ReportContext, args: argparse.Namespace) -> DataReport:
+def build(context: ReportContext, args: argparse.Namespace) -> DataSourcesReport:
     """Group accesses by source; compare content fingerprints between consecutive uses."""
     notebook = context.require_notebook()
     q = context.queries
@@ -129,4 +122,4 @@ def build(context: ReportContext, args: argparse.Namespace) -> DataReport:
                 "accesses": [_ref(a) for a in accesses],
             }
         )
-    return DataReport({"notebook": notebook["path"], "epoch": args.epoch, "sources": sources})
+    return DataSourcesReport({"notebook": notebook["path"], "epoch": args.epoch, "sources": sources})

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import argparse
 import difflib
-from typing import Any
 
 from rich.syntax import Syntax
 from rich.text import Text
 
 from provkernel.errors import UsageError
 from provkernel.lineage.model import Execution
-from provkernel.render import Report
 from provkernel.reports import ReportContext
-from provkernel.reports.common import execution_json, parse_ref, select_epoch
+from provkernel.reports.common import JsonReport, execution_json, parse_ref, select_epoch
 
 HELP = "code difference between two executions of a cell, or the same cell in two epochs"
 EPILOG = (
@@ -29,14 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("b", metavar="B", nargs="?", help="another: N, E:N, or E: for A's cell in epoch E")
 
 
-class DiffReport(Report):
+class DiffReport(JsonReport):
     """A unified diff of two executions' code."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.data = data
-
-    def to_json(self) -> dict[str, Any]:
-        return self.data
 
     def renderables(self):
         d = self.data

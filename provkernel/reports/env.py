@@ -9,9 +9,8 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from provkernel.render import Report
 from provkernel.reports import ReportContext
-from provkernel.reports.common import epochs_of, iso, select_epoch, when
+from provkernel.reports.common import JsonReport, epochs_of, iso, select_epoch, when
 
 HELP = "interpreter, kernel, OS and executable per epoch, with the differences between epochs"
 # (JSON key, column title, how to read it from an epoch row)
@@ -35,14 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-class EnvReport(Report):
+class EnvReport(JsonReport):
     """The environment of each epoch."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.data = data
-
-    def to_json(self) -> dict[str, Any]:
-        return self.data
 
     def renderables(self):
         d = self.data

@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import sys
-from typing import Any
 
 from rich.text import Text
 
@@ -21,9 +20,8 @@ from provkernel.export import (
     to_plain_json,
 )
 from provkernel.lineage.model import Access, Event, Execution, Library
-from provkernel.render import Report
 from provkernel.reports import ReportContext
-from provkernel.reports.common import epochs_of, select_epoch
+from provkernel.reports.common import JsonReport, epochs_of, select_epoch
 
 HELP = (
     "write the provenance as W3C PROV (prov-json, prov-n, prov-rdf) or plain json, to share with the notebook"
@@ -40,14 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epoch", type=int, metavar="N", help="only epoch N (default: every epoch)")
 
 
-class ExportReport(Report):
+class ExportReport(JsonReport):
     """What was written where."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.data = data
-
-    def to_json(self) -> dict[str, Any]:
-        return self.data
 
     def renderables(self):
         d = self.data

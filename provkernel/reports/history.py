@@ -9,9 +9,17 @@ from rich.table import Table
 from rich.text import Text
 
 from provkernel.lineage.model import Execution
-from provkernel.render import Report
 from provkernel.reports import ReportContext
-from provkernel.reports.common import Fitted, epochs_of, execution_json, iso, seconds, select_epoch, when
+from provkernel.reports.common import (
+    Fitted,
+    JsonReport,
+    epochs_of,
+    execution_json,
+    iso,
+    seconds,
+    select_epoch,
+    when,
+)
 
 HELP = "executions per epoch: count, cell, start, duration, status, first line"
 STATUS_STYLE = {
@@ -31,18 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--all", action="store_true", help="list the executions of every epoch")
     parser.add_argument(
-        "--limit", type=int, default=200, metavar="N", help="show the N latest executions (0: all)"
+        "--limit", type=int, default=100, metavar="N", help="show the N latest executions (0: all)"
     )
 
 
-class HistoryReport(Report):
+class HistoryReport(JsonReport):
     """Epochs, then executions."""
-
-    def __init__(self, data: dict[str, Any], limit: int = 0) -> None:
-        self.data, self.limit = data, limit
-
-    def to_json(self) -> dict[str, Any]:
-        return self.data
 
     def renderables(self):
         d = self.data

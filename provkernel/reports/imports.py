@@ -10,9 +10,8 @@ from rich.text import Text
 
 from provkernel.lineage.graph import execution
 from provkernel.lineage.usage import import_usage
-from provkernel.render import Report
 from provkernel.reports import ReportContext
-from provkernel.reports.common import load_graph, select_epoch
+from provkernel.reports.common import JsonReport, load_graph, select_epoch
 
 HELP = "libraries of an epoch with versions, how often each was used, unused imports flagged"
 
@@ -25,14 +24,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--all", action="store_true", help="also list packages only pulled in by others")
 
 
-class ImportsReport(Report):
+class ImportsReport(JsonReport):
     """Imported packages of one epoch."""
 
     def __init__(self, data: dict[str, Any], show_all: bool) -> None:
-        self.data, self.show_all = data, show_all
-
-    def to_json(self) -> dict[str, Any]:
-        return self.data
+        super().__init__(data)
+        self.show_all = show_all
 
     def renderables(self):
         d = self.data

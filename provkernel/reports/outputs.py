@@ -13,9 +13,8 @@ from rich.text import Text
 from provkernel.capture.outputs import content_hash
 from provkernel.errors import UsageError
 from provkernel.lineage.model import first_line
-from provkernel.render import Report
 from provkernel.reports import ReportContext
-from provkernel.reports.common import Fitted, epoch_filter
+from provkernel.reports.common import Fitted, JsonReport, epoch_filter
 
 HELP = "which execution produced which rich output (figures); --saved traces the outputs in the .ipynb file"
 PLAIN = frozenset({"text/plain"})
@@ -44,14 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--all", action="store_true", help="include plain-text results too")
 
 
-class OutputsReport(Report):
+class OutputsReport(JsonReport):
     """Outputs and their producers."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.data = data
-
-    def to_json(self) -> dict[str, Any]:
-        return self.data
 
     def renderables(self):
         d = self.data

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from rich.table import Table
 from rich.text import Text
@@ -11,9 +10,8 @@ from rich.text import Text
 from provkernel.errors import UsageError
 from provkernel.lineage.inputs import parameter_inputs
 from provkernel.lineage.model import UPDATE
-from provkernel.render import Report
 from provkernel.reports import ReportContext
-from provkernel.reports.common import Fitted, epoch_filter, iso, when
+from provkernel.reports.common import Fitted, JsonReport, epoch_filter, iso, when
 
 HELP = "the history of a recorded value across executions and epochs, with the parameters it depended on"
 NOT_RECORDED = "(not a scalar: not recorded)"
@@ -24,18 +22,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", metavar="NAME", help="a variable name, e.g. accuracy")
     parser.add_argument("--epoch", type=int, metavar="N", help="only epoch N (default: every epoch)")
     parser.add_argument(
-        "--limit", type=int, default=200, metavar="N", help="show the N latest values (0: all)"
+        "--limit", type=int, default=50, metavar="N", help="show the N latest values (0: all)"
     )
 
 
-class ValuesReport(Report):
+class ValuesReport(JsonReport):
     """Values of one name."""
-
-    def __init__(self, data: dict[str, Any], limit: int = 0) -> None:
-        self.data, self.limit = data, limit
-
-    def to_json(self) -> dict[str, Any]:
-        return self.data
 
     def renderables(self):
         yield Fitted(self._table)
@@ -84,6 +76,8 @@ def _inputs_of_epoch(
         parameters = (facts.get(run["code_hash"]) or {}).get("parameters") or []
         if parameters:
             literal[run["id"]] = dict(parameters)
+    if not literal:  # nothing in this epoch assigned a literal: no lineage to follow
+        return {}
     names = sorted({name for params in literal.values() for name in params})
     recorded = {(r["execution_id"], r["name"]): r["value"] for r in q.recorded_values(epoch_id, names)}
     params = {x: {n: recorded.get((x, n), source) for n, source in ps.items()} for x, ps in literal.items()}

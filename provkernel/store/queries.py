@@ -177,6 +177,19 @@ class Queries:
         )
 
     # --- lineage and reports ------------------------------------------------------------
+    def _of_notebook(
+        self, sql: str, notebook_id: int, epoch_number: int | None, order: str, *more: tuple[str, list[Any]]
+    ) -> list[dict[str, Any]]:
+        """Rows of ``sql`` (ending in ``WHERE e.notebook_id = ?``), for one epoch if given, in ``order``."""
+        args: list[Any] = [notebook_id]
+        if epoch_number is not None:
+            sql += " AND e.number = ?"
+            args.append(epoch_number)
+        for clause, values in more:
+            sql += clause
+            args += values
+        return _rows(self.conn.execute(f"{sql} ORDER BY {order}", args))
+
     def epoch_by_number(self, notebook_id: int, number: int) -> dict[str, Any] | None:
         """One epoch of a notebook by its number (1-based)."""
         rows = _rows(
@@ -212,35 +225,35 @@ class Queries:
 
     def data_accesses(self, notebook_id: int, epoch_number: int | None = None) -> list[dict[str, Any]]:
         """Files and URLs read or written by a notebook's executions, in execution order."""
-        sql = (
+        return self._of_notebook(
             "SELECT a.execution_id, e.number AS epoch, x.count, x.cell_id, x.started, d.kind, d.location,"
             " a.mode, a.size, a.mtime, a.hash FROM data_access a"
             " JOIN data_sources d ON d.id = a.source_id JOIN executions x ON x.id = a.execution_id"
-            " JOIN epochs e ON e.id = x.epoch_id WHERE e.notebook_id = ?"
+            " JOIN epochs e ON e.id = x.epoch_id WHERE e.notebook_id = ?",
+            notebook_id,
+            epoch_number,
+            "a.execution_id, d.location",
         )
-        args: list[Any] = [notebook_id]
-        if epoch_number is not None:
-            sql += " AND e.number = ?"
-            args.append(epoch_number)
-        return _rows(self.conn.execute(sql + " ORDER BY a.execution_id, d.location", args))
 
     def outputs(
         self, notebook_id: int, epoch_number: int | None = None, hash_prefix: str | None = None
     ) -> list[dict[str, Any]]:
         """MIME entries of rich outputs (optionally those whose hash starts with ``hash_prefix``)."""
-        sql = (
+        # a range, so the hash index serves a prefix
+        prefix = (
+            [(" AND o.hash >= ? AND o.hash < ?", [hash_prefix, hash_prefix + "\uffff"])]
+            if hash_prefix
+            else []
+        )
+        return self._of_notebook(
             "SELECT o.execution_id, e.number AS epoch, x.count, x.cell_id, x.status, c.text AS code, o.seq,"
             " o.mime, o.hash FROM outputs o JOIN executions x ON x.id = o.execution_id"
-            " JOIN epochs e ON e.id = x.epoch_id JOIN code c ON c.hash = x.code_hash WHERE e.notebook_id = ?"
+            " JOIN epochs e ON e.id = x.epoch_id JOIN code c ON c.hash = x.code_hash WHERE e.notebook_id = ?",
+            notebook_id,
+            epoch_number,
+            "o.execution_id, o.seq, o.mime",
+            *prefix,
         )
-        args: list[Any] = [notebook_id]
-        if epoch_number is not None:
-            sql += " AND e.number = ?"
-            args.append(epoch_number)
-        if hash_prefix:
-            sql += " AND o.hash >= ? AND o.hash < ?"  # a range, so the hash index serves a prefix
-            args += [hash_prefix, hash_prefix + "\uffff"]
-        return _rows(self.conn.execute(sql + " ORDER BY o.execution_id, o.seq, o.mime", args))
 
     def output_mimes(self, epoch_id: int) -> list[dict[str, Any]]:
         """(execution_id, mime) of every output entry of an epoch."""
@@ -253,15 +266,13 @@ class Queries:
 
     def libraries(self, notebook_id: int, epoch_number: int | None = None) -> list[dict[str, Any]]:
         """Packages recorded per epoch with their versions (``kind``: direct, indirect, stdlib)."""
-        sql = (
+        return self._of_notebook(
             "SELECT e.number AS epoch, l.name, l.distribution, l.version, l.kind, l.first_execution_id"
-            " FROM libraries l JOIN epochs e ON e.id = l.epoch_id WHERE e.notebook_id = ?"
+            " FROM libraries l JOIN epochs e ON e.id = l.epoch_id WHERE e.notebook_id = ?",
+            notebook_id,
+            epoch_number,
+            "e.number, l.name",
         )
-        args: list[Any] = [notebook_id]
-        if epoch_number is not None:
-            sql += " AND e.number = ?"
-            args.append(epoch_number)
-        return _rows(self.conn.execute(sql + " ORDER BY e.number, l.name", args))
 
     def value_history(
         self, notebook_id: int, name: str, epoch_number: int | None = None
@@ -270,17 +281,16 @@ class Queries:
         row = self.conn.execute("SELECT id FROM names WHERE name = ?", (name,)).fetchone()
         if row is None:
             return []
-        sql = (
+        return self._of_notebook(
             "SELECT s.execution_id, e.id AS epoch_id, e.number AS epoch, x.count, x.cell_id, x.started,"
             " x.status, x.code_hash, s.kind, s.value FROM symbols s"
             " JOIN executions x ON x.id = s.execution_id JOIN epochs e ON e.id = x.epoch_id"
-            " WHERE s.name_id = ? AND s.kind IN (1, 2) AND e.notebook_id = ?"
+            " WHERE e.notebook_id = ?",
+            notebook_id,
+            epoch_number,
+            "s.execution_id",
+            (" AND s.name_id = ? AND s.kind IN (1, 2)", [row[0]]),
         )
-        args: list[Any] = [row[0], notebook_id]
-        if epoch_number is not None:
-            sql += " AND e.number = ?"
-            args.append(epoch_number)
-        return _rows(self.conn.execute(sql + " ORDER BY s.execution_id", args))
 
     def lineage_sources(self, epoch_id: int) -> list[tuple[int, int]]:
         """(execution_id, source) pairs of an epoch: each execution and the executions it read from."""
@@ -307,10 +317,7 @@ class Queries:
     def code_facts_many(self, hashes: list[str]) -> dict[str, dict[str, Any]]:
         """Static facts of several code texts, by hash."""
         facts: dict[str, dict[str, Any]] = {}
-        unique = sorted(set(hashes))
-        for start in range(0, len(unique), 500):  # stay below SQLite's variable limit
-            chunk = unique[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _chunks(hashes):
             for code_hash, text in self.conn.execute(
                 f"SELECT hash, facts FROM code WHERE hash IN ({marks})", chunk
             ):
@@ -320,14 +327,9 @@ class Queries:
 
     def events_of(self, execution_ids: list[int], kinds: tuple[int, ...]) -> list[dict[str, Any]]:
         """Symbol events of some executions and kinds: execution_id, kind, name, source, value."""
-        if not execution_ids:
-            return []
         rows: list[dict[str, Any]] = []
-        unique = sorted(set(execution_ids))
         kind_marks = ",".join("?" * len(kinds))
-        for start in range(0, len(unique), 500):
-            chunk = unique[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _chunks(execution_ids):
             rows += _rows(
                 self.conn.execute(
                     "SELECT s.execution_id, s.kind, n.name, s.source, s.value FROM symbols s"
@@ -337,6 +339,14 @@ class Queries:
                 )
             )
         return rows
+
+
+def _chunks(values: list, size: int = 500) -> list[tuple[list, str]]:
+    """Distinct values in chunks below SQLite's variable limit, each with its ``?,?,…`` placeholders."""
+    unique = sorted(set(values))
+    return [
+        (unique[i : i + size], ",".join("?" * len(unique[i : i + size]))) for i in range(0, len(unique), size)
+    ]
 
 
 def _epoch_range(epoch_id: int) -> tuple[int, int]:
