@@ -47,6 +47,7 @@ class Route:
     kind: str
     points: list[tuple[float, float]]
     label_at: tuple[float, float] | None = None
+    label_room: float = 160.0  # pixels of free width at label_at
 
 
 @dataclass
@@ -188,8 +189,13 @@ def layered_layout(view: nx.DiGraph, max_per_row: int = 4) -> Layout:
         else:
             points.append((x, end[1]))
         points.append(end)
-        label = (x + 4, end[1] - 4) if end[1] > bv.y else (x + 4, points[-2][1] - 4)
-        layout.routes.append(Route(u, v, kind, points, label))
+        # names only where an edge meets a node's side, which has room for them (SLOT_H); edges
+        # entering from the top share the gap with others, so their names are left to the hover text
+        label, room = None, 0.0
+        if end[1] > bv.y:
+            label = (x + 4, end[1] - 4) if kind == "lane" else (x - 4, end[1] - 4)
+            room = abs(end[0] - x) - 10
+        layout.routes.append(Route(u, v, kind, points, label, room))
     return layout
 
 

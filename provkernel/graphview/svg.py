@@ -72,11 +72,14 @@ def _edge(view: nx.DiGraph, route: Route, marker: dict[str, str]) -> str:
             marker_end=f"url(#{marker[colour]})",
         ),
     ]
-    if names and route.label_at is not None:
+    if names and route.label_at is not None and route.label_room >= 3 * LABEL_CHAR_W:
         x, y = route.label_at
-        label = style.names_label(names, 24 if route.kind == "direct" else 18)
+        label = style.names_label(
+            names, min(24 if route.kind == "direct" else 18, int(route.label_room / LABEL_CHAR_W))
+        )
         width = len(label) * LABEL_CHAR_W + 6
-        left = x - width / 2 if route.kind == "direct" else x
+        # centred on a direct edge; beside the lane otherwise (left of a back-edge lane on the right)
+        left = {"direct": x - width / 2, "back": x - width}.get(route.kind, x)
         # a plain backdrop rather than a text halo: some SVG renderers ignore paint-order
         body.append(
             element(
