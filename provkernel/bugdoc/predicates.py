@@ -128,6 +128,10 @@ def _alternatives(param: Parameter, allowed: frozenset[int]) -> list[list[Condit
         return [[(name, "==", values[0]), (name, "!=", values[0])]] if values else [[]]
     if len(allowed) == 1:
         return [[(name, "==", values[next(iter(allowed))])]]
+    runs = _runs(sorted(allowed))
+    if param.ordinal and len(runs) == 1 and (runs[0][0] == 0 or runs[0][1] == n - 1):
+        lo, hi = runs[0]
+        return [[(name, "<=", values[hi])]] if lo == 0 else [[(name, ">=", values[lo])]]
     if len(complement) == 1:
         return [[(name, "!=", values[complement[0]])]]
     if param.ordinal:
@@ -165,10 +169,10 @@ def render_part(param: Parameter, allowed: frozenset[int]) -> str:
         return f"{name} ∈ ∅"
     if len(allowed) == 1:
         return f"{name} = {fmt_value(values[next(iter(allowed))])}"
-    if len(complement) == 1:
+    runs = _runs(sorted(allowed))
+    if len(complement) == 1 and not (param.ordinal and len(runs) == 1):
         return f"{name} ≠ {fmt_value(values[complement[0]])}"
     if param.ordinal:
-        runs = _runs(sorted(allowed))
         if len(runs) == 1:
             lo, hi = runs[0]
             if lo == 0:

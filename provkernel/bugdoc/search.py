@@ -13,7 +13,7 @@ from provkernel.bugdoc.predicates import Box, box_conditions
 from provkernel.bugdoc.report import Result
 from provkernel.bugdoc.shortcut import Cause, shortcut_causes
 from provkernel.bugdoc.space import Key, Outcome, Parameter, Space
-from provkernel.bugdoc.tester import Context
+from provkernel.bugdoc.tester import TESTS_CAP, Context
 
 ALGORITHMS = ("shortcut", "stacked", "ddt")
 GOALS = ("one", "all")
@@ -70,6 +70,7 @@ def find_root_causes(
     on_result: OnResult | None = None,
     timeout: float | None = None,
     k: int | None = None,
+    tests: int = TESTS_CAP,
 ) -> Result:
     """Find minimal definitive root causes of a pipeline's failures.
 
@@ -91,6 +92,9 @@ def find_root_causes(
         on_result: ``callable(instance, outcome, new)`` called in the calling thread per outcome.
         timeout: seconds one instance may run (process pool / Dask); a timeout is a failing outcome.
         k: successes Stacked Shortcut walks towards (default 2).
+        tests: most test instances run to verify one suspected cause; a cause with at most this many
+            instances is tested exhaustively, so "definitive" is exact there and a sampled judgement (a
+            covering design anchored on known successes) beyond.
 
     Returns:
         a :class:`Result` (``causes``, ``definitive``, ``new_instances``, ``explanation``, ``instances``).
@@ -109,6 +113,8 @@ def find_root_causes(
         raise BugDocUsageError(str(exc)) from None
     if not len(base):
         raise BugDocUsageError("the space has no parameters")
+    if tests < 1:
+        raise BugDocUsageError("tests must be at least 1")
     items = _history(history)
     notes: list[str] = []
     outside = sorted({n for inst, _ in items for n in inst if n not in base})
@@ -137,7 +143,7 @@ def find_root_causes(
             runner.add_history(key, outcome)
     if skipped:
         notes.append(f"skipped {skipped} history item(s) lacking a parameter of the space")
-    ctx = Context(universe, runner, seed)
+    ctx = Context(universe, runner, seed, tests)
     try:
         if algorithm == "ddt":
             found = ddt_causes(ctx, goal)

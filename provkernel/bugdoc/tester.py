@@ -12,7 +12,6 @@ from provkernel.bugdoc.predicates import Box
 from provkernel.bugdoc.space import Key, Space
 
 TESTS_CAP = 60  # most tests spent verifying one suspect
-PAIRS = True
 CHUNK = 8  # tests run per batch (fixed, so the answer does not depend on the number of workers)
 
 
@@ -114,7 +113,8 @@ class Context:
         the first success with two other parameters changed per test, covering every other value of every
         free parameter (most success-prone first), which exposes a missing condition such as ``q ≠ v``
         (dense failure regions hide it from instances that change everything at once); then a one-wise
-        design where test ``i`` takes each parameter's ``i``-th most success-prone value.
+        design where test ``i`` takes each parameter's ``i``-th most success-prone value; then, room permitting,
+        the first success with one change at a time.
         """
         cap = self.tests_cap if n is None else n
         allowed = box.as_dict()
@@ -136,7 +136,8 @@ class Context:
         tests: list[Key] = []
         anchors = self.successes()[-8:][::-1]
         tests += [inside(a) for a in anchors[:4]]
-        free = [p for p in range(len(space)) if p not in allowed]
+        free = [p for p in range(len(space)) if len(ranked[p]) > 1]  # constrained sets vary too
+        singles: list[Key] = []
         if anchors and free:
             base = inside(anchors[0])
             changes = [
@@ -145,17 +146,19 @@ class Context:
                 for q in free
                 if r < len(ranked[q]) and ranked[q][r] != base[q]
             ]
+            singles = [base[:q] + (v,) + base[q + 1 :] for q, v in changes]
             while changes and len(tests) < cap:
                 q, v = changes.pop(0)
                 key = list(base)
                 key[q] = v
-                other = next((c for c in changes if c[0] != q), None) if PAIRS else None
+                other = next((c for c in changes if c[0] != q), None)
                 if other is not None:
                     changes.remove(other)
                     key[other[0]] = other[1]
                 tests.append(tuple(key))
         width = max(len(r) for r in ranked)
         tests += [tuple(r[i % len(r)] for r in ranked) for i in range(width)]
+        tests += singles  # one change at a time, if the cap leaves room
         return list(dict.fromkeys(tests))[:cap]
 
     def verify(self, box: Box, n: int | None = None) -> Verdict:

@@ -1,0 +1,84 @@
+"""Explanations: interval merging, two-valued ≠, whole-domain conditions, QM combining, rendering."""
+
+from __future__ import annotations
+
+from provkernel.bugdoc import Parameter, Space, simplify_conditions
+from provkernel.bugdoc.explain import covered, render_dnf, simplify
+from provkernel.bugdoc.predicates import Box, render_box
+
+SPACE = Space.of(
+    {
+        "p": list(range(10)),
+        "solver": ["lbfgs", "newton-cg", "sag", "saga"],
+        "penalty": ["l1", "l2"],
+        "max_depth": [None, 3, 10],
+    }
+)
+
+
+def text(dnf) -> str:
+    return render_dnf(SPACE, simplify(SPACE, [Box.of_conditions(SPACE, c) for c in dnf]))
+
+
+def test_thresholds_on_one_parameter_combine_into_intervals():
+    assert text([[("p", ">", 3), ("p", ">", 5)]]) == "p ≥ 6"
+    assert text([[("p", "<=", 2)], [("p", "<=", 4)]]) == "p ≤ 4"
+    assert text([[("p", ">", 2), ("p", "<", 7)]]) == "3 ≤ p ≤ 6"
+    assert simplify_conditions(SPACE, [[("p", ">", 3), ("p", ">", 5)]]) == [[("p", ">=", 6)]]
+    assert simplify_conditions(SPACE, [[("p", "<=", 2)], [("p", "<=", 4)]]) == [[("p", "<=", 4)]]
+
+
+def test_not_equal_on_a_two_valued_parameter_becomes_equal():
+    assert text([[("penalty", "!=", "l2")]]) == "penalty = 'l1'"
+    assert simplify_conditions(SPACE, [[("penalty", "!=", "l2")]]) == [[("penalty", "==", "l1")]]
+
+
+def test_a_condition_covering_the_whole_domain_disappears():
+    assert text([[("solver", "==", "sag"), ("p", ">=", 0)]]) == "solver = 'sag'"
+    assert text(
+        [
+            [("solver", "==", "sag"), ("penalty", "==", "l1")],
+            [("solver", "==", "sag"), ("penalty", "==", "l2")],
+        ]
+    ) == ("solver = 'sag'")
+
+
+def test_equalities_on_one_categorical_parameter_render_as_a_set():
+    dnf = [
+        [("solver", "==", "lbfgs"), ("penalty", "==", "l1")],
+        [("solver", "==", "newton-cg"), ("penalty", "==", "l1")],
+    ]
+    assert text(dnf) == "solver ∈ {'lbfgs', 'newton-cg'} ∧ penalty = 'l1'"
+    # causes stay expressible with the six comparators: the set becomes a conjunction of ≠
+    assert simplify_conditions(SPACE, dnf) == [
+        [("solver", "!=", "sag"), ("solver", "!=", "saga"), ("penalty", "==", "l1")]
+    ]
+
+
+def test_quine_mccluskey_removes_redundant_terms_and_keeps_distinct_causes_apart():
+    dnf = [
+        [("solver", "==", "sag")],
+        [("solver", "==", "sag"), ("penalty", "==", "l1")],  # subsumed
+        [("p", ">", 6), ("penalty", "==", "l2")],
+    ]
+    assert text(dnf) == "solver = 'sag' ∨ (p ≥ 7 ∧ penalty = 'l2')"
+    empty = simplify(SPACE, [])
+    assert render_dnf(SPACE, empty) == "no root cause found"
+
+
+def test_mixed_types_are_categorical_and_render_readably():
+    assert not SPACE.params[SPACE.position("max_depth")].ordinal
+    assert render_box(SPACE, Box.of_conditions(SPACE, [("max_depth", "==", None)])) == "max_depth = None"
+    ordinal = Space.of([Parameter("max_depth", (3, 10, 30))])
+    assert render_box(ordinal, Box.of_conditions(ordinal, [("max_depth", ">", 3)])) == "max_depth ≥ 10"
+
+
+def test_covered_is_exact_box_algebra():
+    a = Box.of_conditions(SPACE, [("p", "<=", 5)])
+    halves = [
+        Box.of_conditions(SPACE, [("p", "<=", 2)]),
+        Box.of_conditions(SPACE, [("p", ">", 2), ("p", "<", 6)]),
+    ]
+    assert covered(SPACE, a, halves)
+    assert not covered(SPACE, a, halves[:1])
+    assert covered(SPACE, Box.of_conditions(SPACE, [("p", "==", 1), ("solver", "==", "sag")]), halves[:1])
