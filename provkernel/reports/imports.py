@@ -33,6 +33,9 @@ class ImportsReport(JsonReport):
 
     def renderables(self):
         d = self.data
+        if not d["libraries"]:
+            yield Text(f"no libraries were recorded in epoch {d['epoch']}", style="dim")
+            return
         table = Table(title=f"libraries imported in epoch {d['epoch']}", title_justify="left")
         for column in ("package", "version", "imported in", "uses", "used in", "unused imports"):
             table.add_column(column, overflow="fold", justify="right" if column == "uses" else "left")
