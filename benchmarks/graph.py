@@ -21,6 +21,7 @@ import importlib.util
 import io
 import os
 import platform
+import sqlite3
 import statistics
 import sys
 import time
@@ -110,7 +111,13 @@ def time_in_kernel(db: Path, notebook: Path, repeat: int) -> dict[str, float]:
     sys.path.insert(0, str(ROOT))
     from tests.kernel.helpers import Kernel
 
-    os.environ["PROVKERNEL_DB"] = str(db)
+    # on a copy: the kernel adds an epoch, and the history measured above must stay as recorded
+    copy_db = db.with_name("kernel.sqlite")
+    source, target = sqlite3.connect(db), sqlite3.connect(copy_db)
+    source.backup(target)
+    source.close()
+    target.close()
+    os.environ["PROVKERNEL_DB"] = str(copy_db)
     results = {}
     with Kernel(cwd=notebook.parent, notebook=notebook) as kernel:
         kernel.execute("x = 1")
