@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from tests.kernel.helpers import Kernel, query
 from tests.reports.conftest import History
 
 
@@ -97,3 +98,25 @@ def test_prov_reports_in_the_kernel(mnist_history):
     assert "+accuracy = accuracy_score(y_test, predictions)" in diff
     history = bundle(mnist_history, "history")
     assert "executions of epoch 4" in history["text/plain"] and "<pre" in history["text/html"]
+
+
+def test_clear_inside_a_running_kernel_keeps_recording(prov_db, tmp_path):
+    notebook = tmp_path / "scratch.ipynb"
+    with Kernel(cwd=tmp_path, notebook=notebook) as kernel:
+        for code in ("secret_plan = 'world domination'", "n = len(secret_plan)"):
+            assert kernel.execute(code).status == "ok"
+        refused = kernel.execute("%prov clear")
+        assert refused.status == "error" and "export them first" in refused.stderr()
+        cleared = kernel.execute("%prov clear --yes")
+        assert cleared.status == "ok" and "this kernel goes on recording" in cleared.data("text/plain")[0]
+        assert kernel.execute("m = n + 1").status == "ok"  # n still lives in the kernel
+        history = kernel.execute("%prov history").data("application/json")[0]
+        status = kernel.execute("%prov status").data("application/json")[0]
+    assert [x["first_line"] for x in history["executions"]] == [
+        "%prov clear --yes",
+        "m = n + 1",
+        "%prov history",
+    ]
+    assert status["kernel_capture_errors"] == 0 and not status["recent_capture_errors"]
+    code = query(prov_db, "SELECT text FROM code")
+    assert not [t for (t,) in code if "world domination" in t]  # forgotten code is gone from the file
