@@ -196,9 +196,12 @@ def run_reference(pipes: list[dict], methods: list[str], rerun: bool = False) ->
     return [json.loads(line) for line in cached.read_text().splitlines()]
 
 
-def aggregate(pipes: list[dict], rows: list[dict], method: str, goal: str, group: str) -> dict:
+def aggregate(
+    pipes: list[dict], rows: list[dict], method: str, goal: str, group: str, skip: frozenset = frozenset()
+) -> dict:
+    """P/R/F and mean instances of ``method`` on one group (pipelines in ``skip`` left out)."""
     by_id = {r["id"]: r for r in rows if r["method"] == method}
-    chosen = [p for p in pipes if p["group"] == group and p["id"] in by_id]
+    chosen = [p for p in pipes if p["group"] == group and p["id"] in by_id and p["id"] not in skip]
     tps = fps = fns = found = 0
     for pipe in chosen:
         tp, fp, fn = score(pipe["space"], pipe["dnf"], by_id[pipe["id"]]["answer"])
@@ -230,7 +233,12 @@ def table(pipes, ours, ref) -> str:
     for goal in ("one", "all"):
         for group in GROUPS:
             for algorithm in ("shortcut", "stacked", "ddt"):
-                a = aggregate(pipes, ours, f"{algorithm}/{goal}", goal, group)
+                stalled = frozenset(
+                    r["id"]
+                    for r in ref or ()
+                    if r["method"] == REFERENCE[(algorithm, goal)] and r.get("stalled")
+                )
+                a = aggregate(pipes, ours, f"{algorithm}/{goal}", goal, group, stalled)
                 cells = [
                     f"Find{'One' if goal == 'one' else 'All'}",
                     group,
@@ -238,7 +246,7 @@ def table(pipes, ours, ref) -> str:
                     f"{a['p']:.2f} / {a['r']:.2f} / **{a['f']:.2f}**",
                 ]
                 if ref is not None:
-                    b = aggregate(pipes, ref, REFERENCE[(algorithm, goal)], goal, group)
+                    b = aggregate(pipes, ref, REFERENCE[(algorithm, goal)], goal, group, stalled)
                     ratio = a["instances"] / b["instances"] if b["instances"] else float("nan")
                     cells += [
                         f"{b['p']:.2f} / {b['r']:.2f} / **{b['f']:.2f}**",
@@ -357,6 +365,11 @@ def main(argv=None) -> int:
     )
     print(table(pipes, ours, ref))
     print(f"\nwall time: ours {ours_s:.1f} s" + ("" if ref is None else f", reference {ref_s:.1f} s"))
+    if ref is not None:
+        stalls = sorted(f"{r['id']}/{r['method']}" for r in ref if r.get("stalled"))
+        print(
+            f"reference runs stalled (lost result, no resend; left out of both sides): {len(stalls)} {stalls}"
+        )
     if args.fig5:
         print("\n" + fig5(args.seed, not args.no_reference))
     OUT.mkdir(exist_ok=True)

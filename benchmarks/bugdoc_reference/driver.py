@@ -3,13 +3,17 @@
 Usage: ``python driver.py JOBS.json OUT.jsonl WORKDIR``. ``JOBS.json`` is ``{"pipelines": [{"id", "space",
 "dnf"}], "methods": [...]}``; for each pipeline and method this starts from an empty ``.adb`` (the 0.1 history
 loader turns strings into bytes), runs one algorithm object at a time (its ZeroMQ ports are fixed), and
-writes one JSON line ``{"id", "method", "answer": [[[name, op, value], ...], ...], "instances", "seconds"}``.
-Binding is patched from ``tcp://*`` to loopback. A worker process (``worker.py``) evaluates the instances.
+writes one JSON line ``{"id", "method", "answer": [[[name, op, value], ...], ...], "instances", "seconds",
+"stalled"}``. Binding is patched from ``tcp://*`` to loopback. A worker process (``worker.py``) evaluates the
+instances. The 0.1 dispatcher never resends a task whose result is lost, and then polls forever: a run that
+takes longer than ``jobs["timeout"]`` seconds (default 180) is stopped, recorded as ``stalled`` with an empty
+answer and the instances it had run, and the worker is restarted.
 """
 
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 import time
@@ -60,25 +64,60 @@ def _from_path(path, keys):
     return out
 
 
-def run_method(method, vt, space, keys):
+class Stalled(Exception):
+    """The reference waited too long for a result (its dispatcher never resends a lost task)."""
+
+
+def _alarm(signum, frame):
+    raise Stalled()
+
+
+def make(method):
     if method == "shortcut":
-        answer, _ = shortcut.AutoDebug(k=1).run(vt, space, ["result"])
+        return shortcut.AutoDebug(k=1)
+    if method == "stacked":
+        return stacked_shortcut.AutoDebug(k=4)
+    return debugging_decision_trees.AutoDebug(first_solution=method == "ddt_one")
+
+
+def run_method(method, algo, vt, space, keys):
+    if method == "shortcut":
+        answer, _ = algo.run(vt, space, ["result"])
         return [[[keys[i], "==", v] for i, v in answer]] if answer else []
     if method == "stacked":
-        result = stacked_shortcut.AutoDebug(k=4).run(vt, space, ["result"])
+        result = algo.run(vt, space, ["result"])
         return [[[keys[i], "==", v] for i, v in conj] for conj in result[0]]
-    first = method == "ddt_one"
-    _, tree, _ = debugging_decision_trees.AutoDebug(first_solution=first).run(vt, space, ["result"])
+    _, tree, _ = algo.run(vt, space, ["result"])
     pruned = prune_tree(tree, keys)
     return [_from_strings(c) if c and isinstance(c[0], str) else _from_path(c, keys) for c in pruned]
+
+
+def start_worker(here):
+    return subprocess.Popen([sys.executable, os.path.join(here, "worker.py")])
+
+
+def stop_worker(worker):
+    context = zmq.Context()
+    sender = context.socket(zmq.PUSH)
+    sender.bind("tcp://127.0.0.1:5557")
+    sender.send_string("kill")
+    try:
+        worker.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+    sender.close(linger=0)
+    context.term()
 
 
 def main():
     jobs_path, out_path, workdir = sys.argv[1:4]
     with open(jobs_path) as fh:
         jobs = json.load(fh)
+    limit = int(jobs.get("timeout", 180))
     here = os.path.dirname(os.path.abspath(__file__))
-    worker = subprocess.Popen([sys.executable, os.path.join(here, "worker.py")])
+    signal.signal(signal.SIGALRM, _alarm)
+    worker = start_worker(here)
     try:
         with open(out_path, "a") as out:
             for pipe in jobs["pipelines"]:
@@ -91,7 +130,21 @@ def main():
                     open(vt, "w").close()
                     open(vt.replace(".vt", ".adb"), "w").close()
                     start = time.time()
-                    answer = run_method(method, vt, pipe["space"], list(pipe["space"]))
+                    algo = make(method)
+                    stalled = False
+                    signal.alarm(limit)
+                    try:
+                        answer = run_method(method, algo, vt, pipe["space"], list(pipe["space"]))
+                    except Stalled:
+                        stalled, answer = True, []
+                        for sock in (algo.sender, algo.receiver):
+                            sock.close(linger=0)
+                        algo.context.term()
+                        worker.kill()
+                        worker.wait()
+                        worker = start_worker(here)
+                    finally:
+                        signal.alarm(0)
                     with open(vt.replace(".vt", ".adb")) as fh:
                         count = sum(1 for _ in fh)
                     row = {
@@ -100,20 +153,12 @@ def main():
                         "answer": answer,
                         "instances": count,
                         "seconds": round(time.time() - start, 3),
+                        "stalled": stalled,
                     }
                     out.write(json.dumps(row) + "\n")
                     out.flush()
     finally:
-        context = zmq.Context()
-        sender = context.socket(zmq.PUSH)
-        sender.bind("tcp://127.0.0.1:5557")
-        sender.send_string("kill")
-        try:
-            worker.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-        sender.close(linger=0)
-        context.term()
+        stop_worker(worker)
 
 
 if __name__ == "__main__":

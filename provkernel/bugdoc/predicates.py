@@ -172,14 +172,13 @@ def render_part(param: Parameter, allowed: frozenset[int]) -> str:
     runs = _runs(sorted(allowed))
     if len(complement) == 1 and not (param.ordinal and len(runs) == 1):
         return f"{name} ≠ {fmt_value(values[complement[0]])}"
-    if param.ordinal:
-        if len(runs) == 1:
-            lo, hi = runs[0]
-            if lo == 0:
-                return f"{name} ≤ {fmt_value(values[hi])}"
-            if hi == n - 1:
-                return f"{name} ≥ {fmt_value(values[lo])}"
-            return f"{fmt_value(values[lo])} ≤ {name} ≤ {fmt_value(values[hi])}"
+    if param.ordinal and len(runs) == 1:
+        lo, hi = runs[0]
+        if lo == 0:
+            return f"{name} ≤ {fmt_value(values[hi])}"
+        if hi == n - 1:
+            return f"{name} ≥ {fmt_value(values[lo])}"
+        return f"{fmt_value(values[lo])} ≤ {name} ≤ {fmt_value(values[hi])}"
     if len(allowed) <= len(complement) or param.ordinal:
         return f"{name} ∈ {{{', '.join(fmt_value(values[i]) for i in sorted(allowed))}}}"
     return f"{name} ∉ {{{', '.join(fmt_value(values[i]) for i in complement)}}}"
