@@ -214,32 +214,23 @@ def build(context: ReportContext, args: argparse.Namespace) -> GraphReport:
         "epoch": number,
         "at": execution_json(execution(graph, until)) if until is not None else None,
     }
-    flags: dict[int, set[str]] = {}
     if args.slice:
-        target = cell_execution(graph, args.slice, number, until)
-        chosen = backward_slice(graph, [target])
-        shown = {x: x for x in chosen}
-        flags = {x: {"upstream"} for x in chosen} | {target: {"focus"}}
+        shown, flags, data["slice"], subject = _slice_view(graph, args.slice, number, until)
         data["view"] = "slice"
-        data["slice"] = [
-            {**execution_json(s.execution), "reads": list(s.reads), "code_changed": s.code_changed}
-            for s in rerun_plan(graph, chosen)
-        ]
-        subject = f"slice of [{execution(graph, target).count}]"
     elif args.var:
         shown, flags, data["var"] = _var_view(graph, args.var, number, until)
-        data["view"] = "var"
-        subject = f"{args.var}"
+        data["view"], subject = "var", args.var
     else:
-        visible = [
-            x
-            for x in graph
-            if (until is None or x <= until) and not is_introspection(execution(graph, x).code)
-        ]
-        latest = latest_per_cell(graph.subgraph(visible))
-        shown = cells_shown(graph.subgraph(visible), latest)
-        data["view"] = "cells"
-        subject = f"{len(latest)} cells"
+        visible = graph.subgraph(
+            [
+                x
+                for x in graph
+                if (until is None or x <= until) and not is_introspection(execution(graph, x).code)
+            ]
+        )
+        latest = latest_per_cell(visible)
+        shown, flags = cells_shown(visible, latest), {}
+        data["view"], subject = "cells", f"{len(latest)} cells"
     if until is not None:
         data["state"] = {
             name: {
@@ -255,11 +246,24 @@ def build(context: ReportContext, args: argparse.Namespace) -> GraphReport:
     at = f" · after [{execution(graph, until).count}]" if until is not None else ""
     title = f"{name} · epoch {number}{at} · {subject}"
     report = GraphReport(view, data, title, fmt, None)
-    output = args.output or (None if in_kernel or fmt == "text" else "-")
+    # a terminal gets machine formats on stdout, unless it asked for the JSON report instead
+    output = args.output or (None if in_kernel or fmt == "text" or getattr(args, "json", False) else "-")
     if output:
         _write(report, output)
         report.written = output
     return report
+
+
+def _slice_view(graph: nx.DiGraph, ref: str, number: int, until: int | None):
+    """The executions to re-run, in order, to reproduce one cell's execution."""
+    target = cell_execution(graph, ref, number, until)
+    chosen = backward_slice(graph, [target])
+    flags = {x: {"upstream"} for x in chosen} | {target: {"focus"}}
+    steps = [
+        {**execution_json(s.execution), "reads": list(s.reads), "code_changed": s.code_changed}
+        for s in rerun_plan(graph, chosen)
+    ]
+    return {x: x for x in chosen}, flags, steps, f"slice of [{execution(graph, target).count}]"
 
 
 def _var_view(graph: nx.DiGraph, name: str, number: int, until: int | None):
