@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import shlex
+from collections.abc import Iterator
 
 from IPython.core.error import UsageError as IPythonUsageError
 from IPython.core.magic import Magics, line_magic, magics_class
@@ -66,6 +68,10 @@ class ProvMagics(Magics):
             raise IPythonUsageError(f"{prog}: {exc}") from None
 
     def _show(self, name: str, prog: str, argv: list[str]) -> None:
+        with own_io(self.shell):
+            self._build_and_show(name, prog, argv)
+
+    def _build_and_show(self, name: str, prog: str, argv: list[str]) -> None:
         try:
             module = report_module(name)
             args = parse(prog, module.add_arguments, argv)
@@ -79,6 +85,19 @@ class ProvMagics(Magics):
         except (UsageError, StoreError) as exc:
             raise IPythonUsageError(str(exc)) from None
         display(report)
+
+
+@contextlib.contextmanager
+def own_io(shell) -> Iterator[None]:
+    """While a provkernel magic runs, its own file reads and writes are not recorded as the cell's data."""
+    from provkernel.capture.extension import recorder_for
+
+    recorder = recorder_for(shell)
+    if recorder is None:
+        yield
+        return
+    with recorder.files.paused():
+        yield
 
 
 def register_magics(shell) -> None:

@@ -6,13 +6,14 @@ hashing happen after the cell, once per distinct file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import site
 import sys
 import sysconfig
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from provkernel.records import DataAccess
@@ -78,6 +79,16 @@ class AccessCollector:
     def stop(self) -> None:
         """Stop collecting (the events stay until :meth:`drain`)."""
         self._active[0] = False
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Files provkernel itself reads or writes (``%provgraph -o``, exports) are not the cell's data."""
+        was_active = self._active[0]
+        self._active[0] = False
+        try:
+            yield
+        finally:
+            self._active[0] = was_active
 
     def drain(self) -> list[DataAccess]:
         """The distinct files and URLs touched since :meth:`start`, fingerprinted now."""

@@ -8,6 +8,7 @@ this epoch that last wrote it. Work is O(names in the cell).
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
+from types import ModuleType
 
 from provkernel.capture.analysis import CodeFacts
 from provkernel.capture.runtime import NamespaceChange, value_repr
@@ -53,7 +54,12 @@ def symbol_events(
     else:
         static_defs = {name for name, line in facts.def_lines if reached(line) and name in namespace}
     defs = static_defs | change.added | change.changed
-    updates = {u.name for u in facts.updates if reached(u.line) and u.name in namespace} - defs
+    # a call on a module (np.bincount(y), plt.show()) changes nothing the lineage tracks
+    updates = {
+        u.name
+        for u in facts.updates
+        if reached(u.line) and u.name in namespace and not isinstance(namespace[u.name], ModuleType)
+    } - defs
     deletes = set(change.removed) | {name for name in facts.deleted if name not in namespace}
     deletes -= defs
 

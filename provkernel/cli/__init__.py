@@ -8,6 +8,7 @@ and ``run(args) -> int``. Modules import heavy dependencies inside ``run`` so th
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -62,3 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("provkernel: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `provkernel history nb.ipynb --json | head`
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0

@@ -64,7 +64,7 @@ def _forget_through_writer(recorder, notebook_id: int) -> dict[str, int]:
         try:
             result.update(forget_in_transaction(writer.conn, notebook_id, keep_epoch=epoch_id))
             # the writer remembers which code texts it stored; some were just deleted
-            getattr(writer, "_stored_code", set()).clear()
+            writer.forget_cached_code()
         finally:
             finished.set()
 

@@ -62,6 +62,10 @@ class Writer:
                 self._stored_code = stored
                 raise
 
+    def forget_cached_code(self) -> None:
+        """Forget which code texts were stored (after rows were deleted, e.g. by ``%prov clear``)."""
+        self._stored_code.clear()
+
     def begin_epoch(self, notebook: str, facts: EpochFacts) -> tuple[int, int]:
         """Register a kernel lifetime for ``notebook``; returns (epoch id, epoch number)."""
         with self._lock, transaction(self.conn) as c:
