@@ -366,7 +366,7 @@ def main(argv=None) -> int:
     print(table(pipes, ours, ref))
     print(f"\nwall time: ours {ours_s:.1f} s" + ("" if ref is None else f", reference {ref_s:.1f} s"))
     if ref is not None:
-        stalls = sorted(f"{r['id']}/{r['method']}" for r in ref if r.get("stalled"))
+        stalls = sorted(f"{r['id']}/{r['method']}: {r['stalled']}" for r in ref if r.get("stalled"))
         print(
             f"reference runs stalled (lost result, no resend; left out of both sides): {len(stalls)} {stalls}"
         )

@@ -7,12 +7,14 @@ writes one JSON line ``{"id", "method", "answer": [[[name, op, value], ...], ...
 "stalled"}``. Binding is patched from ``tcp://*`` to loopback. A worker process (``worker.py``) evaluates the
 instances. The 0.1 dispatcher never resends a task whose result is lost, and then polls forever: a run that
 takes longer than ``jobs["timeout"]`` seconds (default 180) is stopped, recorded as ``stalled`` with an empty
-answer and the instances it had run, and the worker is restarted.
+answer and the instances it had run, and the worker is restarted; a run that exhausts ``jobs["memory_gb"]``
+(default 6) is recorded the same way with ``"stalled": "MemoryError"``.
 """
 
 import json
 import os
 import random
+import resource
 import signal
 import subprocess
 import sys
@@ -117,6 +119,9 @@ def main():
     limit = int(jobs.get("timeout", 180))
     here = os.path.dirname(os.path.abspath(__file__))
     signal.signal(signal.SIGALRM, _alarm)
+    # the reference's tree + Quine-McCluskey can exhaust memory on some pipelines: fail that run, not the machine
+    memory = int(jobs.get("memory_gb", 6)) * 2**30
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     worker = start_worker(here)
     try:
         with open(out_path, "a") as out:
@@ -135,8 +140,8 @@ def main():
                     signal.alarm(limit)
                     try:
                         answer = run_method(method, algo, vt, pipe["space"], list(pipe["space"]))
-                    except Stalled:
-                        stalled, answer = True, []
+                    except (Stalled, MemoryError) as exc:
+                        stalled, answer = type(exc).__name__, []
                         for sock in (algo.sender, algo.receiver):
                             sock.close(linger=0)
                         algo.context.term()

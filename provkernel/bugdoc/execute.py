@@ -246,7 +246,7 @@ class Runner:
                 for future in done:
                     key, _ = running.pop(future)
                     try:
-                        self._finish(key, future.result())
+                        self._finish(key, Outcome.of(future.result()))
                     except BrokenProcessPool:
                         broken.append(key)
                     except Exception as exc:  # noqa: BLE001 - a Dask worker lost, a pickling error, ...

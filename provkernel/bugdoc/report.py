@@ -95,7 +95,7 @@ class Result:
         table = Table(title=f"Instances ({self.new_instances} new, {len(self.records)} considered)")
         table.add_column("#", justify="right")
         for name in self.space.names:
-            table.add_column(name)
+            table.add_column(Text(name))
         table.add_column("outcome")
         table.add_column("source")
         for i, row in enumerate(self.instances[:MAX_ROWS], 1):
@@ -104,7 +104,8 @@ class Result:
             )
             style = None if row["succeeded"] else "red"
             cells = [str(i)] + [fmt_value(row["instance"][n]) for n in self.space.names]
-            table.add_row(*cells, outcome, "new" if row["new"] else "history", style=style)
+            texts = [Text(c) for c in [*cells, outcome, "new" if row["new"] else "history"]]  # no markup
+            table.add_row(*texts, style=style)
         yield table
         for note in self.notes:
             yield Text(f"note: {note}", style="dim")
