@@ -11,13 +11,14 @@ import networkx as nx
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 
 from provkernel.errors import UsageError
-from provkernel.lineage.graph import build_graph, execution
-from provkernel.lineage.model import Access, Event, Execution, Library
+from provkernel.lineage import loading
+from provkernel.lineage.graph import execution
+from provkernel.lineage.model import Execution
 from provkernel.render import Report
 from provkernel.reports import ReportContext
 
 REF = re.compile(r"^(?:(?P<epoch>\d+):)?(?P<count>\d+)?$")
-INTROSPECTION = re.compile(r"^\s*(%+prov\w*\b|%load_ext\s+provkernel\b)")
+INTROSPECTION = re.compile(r"^\s*(%+(prov\w*|bugdoc)\b|%load_ext\s+provkernel\b)")
 
 
 class JsonReport(Report):
@@ -60,15 +61,7 @@ def epoch_filter(context: ReportContext, number: int | None) -> int | None:
 
 def load_graph(context: ReportContext, epoch: dict[str, Any]) -> nx.DiGraph:
     """The execution graph of one epoch, with data accesses, outputs and libraries."""
-    q, notebook_id, number = context.queries, context.require_notebook()["id"], epoch["number"]
-    executions = [Execution.from_row(r) for r in q.executions(notebook_id, number)]
-    events = [Event.from_row(r) for r in q.symbols(epoch["id"])]
-    accesses = [Access.from_row(r) for r in q.data_accesses(notebook_id, number)]
-    outputs: dict[int, set[str]] = {}
-    for row in q.output_mimes(epoch["id"]):
-        outputs.setdefault(row["execution_id"], set()).add(row["mime"])
-    libraries = [Library.from_row(r) for r in q.libraries(notebook_id, number)]
-    return build_graph(executions, events, accesses, outputs, libraries)
+    return loading.load_graph(context.queries, context.require_notebook()["id"], epoch)
 
 
 def is_introspection(code: str) -> bool:

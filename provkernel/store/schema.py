@@ -103,6 +103,30 @@ MIGRATIONS: list[str] = [
         message TEXT NOT NULL
     );
     """,
+    # 2: %bugdoc runs and their instances (a second %bugdoc on the same pipeline reuses them)
+    """
+    CREATE TABLE bugdoc_runs (
+        id INTEGER PRIMARY KEY,
+        notebook_id INTEGER NOT NULL REFERENCES notebooks(id) ON DELETE CASCADE,
+        epoch_id INTEGER REFERENCES epochs(id) ON DELETE SET NULL,
+        target_execution INTEGER,
+        pipeline TEXT NOT NULL,
+        started REAL NOT NULL,
+        ended REAL,
+        spec TEXT NOT NULL,
+        result TEXT
+    );
+    CREATE INDEX bugdoc_runs_by_pipeline ON bugdoc_runs(pipeline);
+    CREATE TABLE bugdoc_instances (
+        run_id INTEGER NOT NULL REFERENCES bugdoc_runs(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        params TEXT NOT NULL,
+        succeeded INTEGER NOT NULL,
+        detail TEXT,
+        new INTEGER NOT NULL,
+        PRIMARY KEY (run_id, seq)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

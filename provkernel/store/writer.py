@@ -229,6 +229,31 @@ class Writer:
             [(epoch_id, row[1]) for row in rows if row[4] == "direct"],
         )
 
+    def add_bugdoc_run(
+        self,
+        notebook_id: int,
+        epoch_id: int | None,
+        target_execution: int | None,
+        pipeline: str,
+        started: float,
+        ended: float,
+        spec: dict,
+        result: dict,
+        instances: Iterable[tuple[str, bool, str, bool]],
+    ) -> None:
+        """Store a ``%bugdoc`` run with its instances (parameters as JSON of Python literals, outcome, new)."""
+        cur = self.conn.execute(
+            "INSERT INTO bugdoc_runs(notebook_id, epoch_id, target_execution, pipeline, started, ended, spec, result)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (notebook_id, epoch_id, target_execution, pipeline, started, ended,
+             json.dumps(spec, default=repr), json.dumps(result, default=repr)),
+        )
+        self.conn.executemany(
+            "INSERT INTO bugdoc_instances(run_id, seq, params, succeeded, detail, new) VALUES (?, ?, ?, ?, ?, ?)",
+            [(cur.lastrowid, seq, params, int(ok), detail, int(new))
+             for seq, (params, ok, detail, new) in enumerate(instances)],
+        )
+
     def capture_error(self, epoch_id: int | None, time: float, stage: str, message: str) -> None:
         """Remember a failure of our own code (shown by ``%prov status``)."""
         self.conn.execute(
