@@ -7,7 +7,7 @@ import shlex
 from collections.abc import Iterator
 
 from IPython.core.error import UsageError as IPythonUsageError
-from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.display import display
 
 from provkernel.argparsing import HelpShown, OneLineParser
@@ -59,6 +59,28 @@ class ProvMagics(Magics):
         """Draw the notebook's dependency graph: ``%provgraph [--epoch N] [--at N] [--var NAME] [--slice CELL]
         [--data] [--format svg|mermaid|dot|json|text] [-o FILE]`` (``%provgraph --help``)."""
         self._show("graph", "%provgraph", self._split("%provgraph", line))
+
+    @line_cell_magic
+    def bugdoc(self, line: str, cell: str | None = None) -> None:
+        """Find the minimal parameter combination behind a failure: reruns the cells it depends on, in worker
+        processes, with other values. ``%bugdoc [--check EXPR] [-p NAME VALUE]…`` (``%bugdoc --help``); the body
+        of ``%%bugdoc`` declares values in YAML (``solver: [lbfgs, saga]``)."""
+        from provkernel.bugdoc import BugDocUsageError, arguments
+        from provkernel.bugdoc.in_kernel import run_bugdoc
+
+        with own_io(self.shell):
+            try:
+                args = parse("%bugdoc", arguments.add_arguments, self._split("%bugdoc", line))
+                options = arguments.options_from(args, cell)
+                context = kernel_context(self.shell)
+                try:
+                    run_bugdoc(context, options, as_json=args.json)
+                finally:
+                    context.queries.close()
+            except HelpShown:
+                return
+            except (UsageError, StoreError, BugDocUsageError) as exc:
+                raise IPythonUsageError(str(exc)) from None
 
     @staticmethod
     def _split(prog: str, line: str) -> list[str]:

@@ -179,6 +179,11 @@ class Recorder:
             self.libraries.flush()
             self.writer.flush()
 
+    @property
+    def current_execution_id(self) -> int | None:
+        """The execution running now (the cell calling a magic), if it is being recorded."""
+        return self._running.execution_id if self._running is not None else None
+
     # --- requests from the kernel -----------------------------------------------------
     def note_request(self, received: float, cell_id: str | None) -> None:
         """The kernel received an execute request (called before the cell runs)."""

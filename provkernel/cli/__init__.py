@@ -20,12 +20,16 @@ COMMANDS: dict[str, str] = {
     "run": "provkernel.cli.run",
     "demo": "provkernel.cli.demo",
     "scan": "provkernel.cli.scan",
+    "bugdoc": "provkernel.cli.bugdoc",
 }
 
 
 def build_parser(commands: dict[str, str] = COMMANDS) -> OneLineParser:
     """The top-level parser with one subparser per available command."""
-    parser = OneLineParser(prog="provkernel", description=__doc__.splitlines()[0])
+    parser = OneLineParser(
+        prog="provkernel",
+        description="Python (prov): record the provenance of notebook executions, diagnose crashes, find root causes.",
+    )
     from provkernel import __version__
 
     parser.add_argument("--version", action="version", version=f"provkernel {__version__}")

@@ -107,7 +107,7 @@ class Kernel:
             kind, content = msg["msg_type"], msg["content"]
             if kind == "status" and content["execution_state"] == "idle":
                 break
-            if kind in ("stream", "display_data", "execute_result"):
+            if kind in ("stream", "display_data", "update_display_data", "execute_result"):
                 outputs.append(content)
             elif kind == "error":
                 error = content

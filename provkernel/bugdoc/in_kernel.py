@@ -1,0 +1,61 @@
+"""``%bugdoc`` inside a kernel: prepare from this kernel's provenance, search in workers, show, store."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+from provkernel.bugdoc.display import NotebookLive
+from provkernel.bugdoc.notebook_report import BugDocReport, Progress
+from provkernel.bugdoc.session import Options, prepare, search, stored_form
+from provkernel.reports import ReportContext
+
+
+def run_bugdoc(context: ReportContext, options: Options, *, as_json: bool = False) -> BugDocReport:
+    """Run one ``%bugdoc`` in the kernel whose provenance ``context`` reads; never touches the user's namespace."""
+    recorder = context.recorder
+    notebook = context.require_notebook()
+    epoch = context.queries.epoch(recorder.epoch_id)
+    prepared = prepare(context.queries, notebook, epoch, options, running=recorder.current_execution_id)
+    target = prepared.pipeline.target
+    live = NotebookLive(Progress(prepared.pipeline, f"%bugdoc In [{target.count}]"))
+    started = time.time()
+    try:
+        result, info = search(prepared, options, cwd=os.getcwd(), env=dict(os.environ), on_result=live.update)
+    except KeyboardInterrupt:
+        live.finish(None, "%bugdoc interrupted: every worker process was stopped")
+        raise
+    except BaseException:
+        live.finish(None, "%bugdoc stopped")
+        raise
+    report = BugDocReport(prepared, result, info)
+    if as_json:
+        live.finish(None, json.dumps(report.to_json(), indent=1, default=repr))
+    else:
+        live.finish(report)
+    _store(recorder, prepared, report, started)
+    return report
+
+
+def _store(recorder, prepared, report: BugDocReport, started: float) -> None:
+    spec = {
+        "target": prepared.target_id,
+        "parameters": {n: [repr(v) for v in vs] for n, vs in prepared.pipeline.space.items()},
+        "check": prepared.evaluation.check,
+        "same_error": prepared.evaluation.same_error,
+        "algorithm": report.result.algorithm,
+        "goal": report.result.goal,
+    }
+    args = (
+        prepared.notebook["id"],
+        recorder.epoch_id,
+        prepared.target_id,
+        prepared.signature,
+        started,
+        time.time(),
+        spec,
+        report.to_json(),
+        stored_form(report.result),
+    )
+    recorder.writer.submit(lambda w: w.add_bugdoc_run(*args))

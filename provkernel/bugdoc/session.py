@@ -1,0 +1,230 @@
+"""One ``%bugdoc`` (or ``provkernel bugdoc``) run: read the provenance, build the pipeline, search, store.
+
+The magic and the CLI only parse arguments and show what :func:`prepare` and :func:`search` return.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from provkernel.bugdoc.cells import SliceRun, no_setup
+from provkernel.bugdoc.forkserver import LazyForkServer, SetupFailed, fork_available
+from provkernel.bugdoc.pipeline import Evaluation, Pipeline, build_pipeline, literal_value, past_instance
+from provkernel.bugdoc.report import Result
+from provkernel.bugdoc.search import find_root_causes
+from provkernel.bugdoc.space import Outcome
+from provkernel.errors import UsageError
+from provkernel.lineage.graph import execution
+from provkernel.lineage.loading import load_graph
+from provkernel.parameters import python_literal
+from provkernel.reports.common import cell_execution, is_introspection
+from provkernel.store.bugdoc_runs import stored_instances
+from provkernel.store.queries import Queries
+
+DEFAULT_TIMEOUT_S = 600.0
+
+
+def default_workers() -> int:
+    """Instances in flight at once: the cores, at most four."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+@dataclass
+class Options:
+    """What the user asked for (magic and CLI share it)."""
+
+    target: str | None = None
+    declared: dict[str, list[Any]] = field(default_factory=dict)
+    check: str | None = None
+    same_error: bool = False
+    algorithm: str = "stacked"
+    goal: str = "all"  # a user wants the whole answer ("solver ∈ {…} ∧ penalty = 'l1'"), not one clause of it
+    budget: int | None = None
+    workers: int = field(default_factory=default_workers)
+    executor: str | None = None
+    timeout: float | None = DEFAULT_TIMEOUT_S
+    memory_limit: int | None = None
+    cold: bool = False
+    seed: int = 0
+
+
+@dataclass
+class Prepared:
+    """Everything known before running anything."""
+
+    pipeline: Pipeline
+    evaluation: Evaluation
+    signature: str
+    notebook: dict[str, Any]
+    epoch: dict[str, Any]
+    target_id: int
+    from_provenance: int  # history instances from earlier executions
+    from_store: int  # history instances from earlier %bugdoc runs
+
+
+def _target(graph, options: Options, epoch_number: int, running: int | None) -> int:
+    """The execution to explain: ``--target`` (count or cell id), else the last failure (or, with
+    ``--check``, the last execution) of the epoch that is not a provkernel magic."""
+    if options.target:
+        return cell_execution(graph, options.target, epoch_number)
+    candidates = [
+        x
+        for x in sorted(graph, reverse=True)
+        if x != running and not is_introspection(execution(graph, x).code)
+    ]
+    for x in candidates:
+        run = execution(graph, x)
+        if run.status in ("error", "died") or (options.check and run.status == "ok"):
+            return x
+    if options.check:
+        raise UsageError("nothing has run in this kernel yet to check; run the notebook first")
+    raise UsageError(
+        "no cell has failed in this kernel session; name one with --target N, or give --check EXPR"
+    )
+
+
+def prepare(
+    queries: Queries,
+    notebook: dict[str, Any],
+    epoch: dict[str, Any],
+    options: Options,
+    *,
+    running: int | None = None,
+    allowed: Iterable[str] | None = None,
+) -> Prepared:
+    """Build the pipeline behind the target and gather its history (earlier runs and stored instances)."""
+    graph = load_graph(queries, notebook["id"], epoch)
+    target_id = _target(graph, options, epoch["number"], running)
+    all_runs = queries.executions(notebook["id"])
+    facts = {h: queries.code_facts(h) or {} for h in {r["code_hash"] for r in all_runs}}
+    known: dict[str, list[str]] = {}
+    for run in all_runs:
+        for name, source in facts[run["code_hash"]].get("parameters", ()):
+            known.setdefault(name, []).append(source)
+    pipeline = build_pipeline(
+        graph,
+        target_id,
+        facts,
+        declared=options.declared,
+        allowed=allowed,
+        known_values=known,
+        skip=lambda run: is_introspection(run.code),
+    )
+    target = pipeline.target
+    evaluation = Evaluation(options.check, target.ename if options.same_error else None)
+    if options.same_error and not target.ename:
+        raise UsageError("--same-error needs a failing target; this one did not raise")
+    past = _past_instances(queries, notebook, epoch, graph, target, facts, pipeline, evaluation)
+    signature = pipeline.signature(evaluation)
+    stored_rows = {params: (ok, detail) for params, ok, detail in stored_instances(queries, signature)}
+    stored = [
+        ({name: literal_value(source) for name, source in json.loads(params).items()}, Outcome(ok, detail))
+        for params, (ok, detail) in stored_rows.items()
+    ]
+    pipeline.history = past + stored
+    return Prepared(pipeline, evaluation, signature, notebook, epoch, target_id, len(past), len(stored))
+
+
+def _past_instances(queries, notebook, epoch, graph, target, facts, pipeline, evaluation) -> list:
+    """Every run of the target's cell in the notebook's epochs, as (instance, outcome), this one included."""
+    found = []
+    for other in queries.epochs(notebook["id"]):
+        g = graph if other["id"] == epoch["id"] else None
+        ids = None
+        if g is None:
+            ids = [
+                r["id"]
+                for r in queries.executions(notebook["id"], other["number"])
+                if (r["cell_id"] or f"code:{r['code_hash']}") == target.cell
+            ]
+            if not ids:
+                continue
+            g = load_graph(queries, notebook["id"], other)
+        ids = ids or [x for x in g if execution(g, x).cell == target.cell and x <= target.id]
+        for x in ids:
+            item = past_instance(g, x, facts, pipeline.space, evaluation)
+            if item is not None:
+                found.append(item)
+    return found
+
+
+def search(
+    prepared: Prepared,
+    options: Options,
+    *,
+    cwd: str,
+    env: dict[str, str] | None = None,
+    on_result: Callable[[dict[str, Any], Outcome, bool], None] | None = None,
+) -> tuple[Result, dict[str, Any]]:
+    """Run BugDoc on the pipeline; returns the result and facts about the run (warm start, timings)."""
+    pipeline = prepared.pipeline
+    run = SliceRun(
+        pipeline.cells,
+        prepared.evaluation.check,
+        prepared.evaluation.same_error,
+        warm=False,
+        preload=pipeline.preload,
+        fresh=True,
+    )
+    info: dict[str, Any] = {"mode": "cold", "setup_seconds": 0.0}
+    executor: Any = options.executor
+    server = None
+    if executor is None:
+        warm = fork_available() and not options.cold
+        run = SliceRun(run.cells, run.check, run.same_error, warm=warm, preload=pipeline.preload)
+        server = LazyForkServer(
+            setup=run.warm_up if warm else no_setup,
+            workers=options.workers,
+            timeout=options.timeout,
+            memory_limit=options.memory_limit,
+            failure=lambda detail: Outcome(False, detail),
+            cwd=cwd,
+            env=env,
+        )
+        executor = server
+        info = {"mode": "warm" if warm else "cold", "setup_seconds": 0.0}
+    else:
+        info = {"mode": f"executor {executor}", "setup_seconds": 0.0}
+    began = time.perf_counter()
+    try:
+        result = find_root_causes(
+            pipeline.space,
+            run,
+            history=pipeline.history,
+            algorithm=options.algorithm,
+            goal=options.goal,
+            budget=options.budget,
+            workers=options.workers,
+            seed=options.seed,
+            executor=executor,
+            on_result=on_result,
+            timeout=None if server is not None else options.timeout,
+        )
+    except SetupFailed as exc:
+        raise UsageError(f"bugdoc cannot run the pipeline: {exc}") from None
+    finally:
+        if server is not None:
+            server.shutdown()
+    if server is not None and server.server is not None:
+        info["setup_seconds"] = round(server.server.setup_seconds, 3)
+    info["search_seconds"] = round(time.perf_counter() - began, 3)
+    return result, info
+
+
+def stored_form(result: Result) -> list[tuple[str, bool, str, bool]]:
+    """The instances this run executed, as the store keeps them (history is stored where it came from)."""
+    return [
+        (
+            json.dumps({k: python_literal(v) for k, v in row["instance"].items()}, sort_keys=True),
+            row["succeeded"],
+            row["detail"],
+            True,
+        )
+        for row in result.instances
+        if row["new"]
+    ]
