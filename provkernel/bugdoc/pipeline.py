@@ -142,14 +142,16 @@ def build_pipeline(
     *,
     declared: Mapping[str, Sequence[Any]] | None = None,
     allowed: Iterable[str] | None = None,
+    only: Iterable[str] | None = None,
     known_values: Mapping[str, Sequence[str]] | None = None,
     skip: Callable[[Execution], bool] = lambda run: False,
 ) -> Pipeline:
     """The pipeline behind execution ``target`` of an epoch graph.
 
     Args:
-        declared: parameter → extra values (``-p``/``-y``/``-f``/``%%bugdoc``); when given, only these vary.
-        allowed: parameters that may vary at all (the notebook's ``parameters`` cell, in CLI mode).
+        declared: parameter → extra values (``-p``/``-y``/``-f``/``%%bugdoc``), added to the values known.
+        allowed: parameters that vary without being declared (the notebook's ``parameters`` cell, in CLI mode).
+        only: vary only these parameters (``--only``).
         known_values: parameter → literal sources seen in the notebook's history (the universe).
         skip: executions to leave out of the slice (``%prov``/``%bugdoc`` cells).
 
@@ -159,19 +161,19 @@ def build_pipeline(
     steps = [x for x in backward_slice(graph, [target]) if x == target or not skip(execution(graph, x))]
     runs = [execution(graph, x) for x in steps]
     sites = effective_sites(graph, steps, facts)
-    if allowed is not None:
-        allowed = set(allowed)
-        sites = {n: xs for n, xs in sites.items() if n in allowed}
     notes: list[str] = []
-    if declared:
-        unknown = sorted(set(declared) - set(sites))
-        if unknown:
-            have = ", ".join(sorted(sites)) or "none"
-            raise UsageError(
-                f"{', '.join(unknown)}: not a literal assignment (name = value) in a cell the target depends on;"
-                f" parameters found: {have}"
-            )
-        sites = {n: xs for n, xs in sites.items() if n in declared}
+    declared = dict(declared or {})
+    unknown = sorted((set(declared) | set(only or ())) - set(sites))
+    if unknown:
+        have = ", ".join(sorted(sites)) or "none"
+        raise UsageError(
+            f"{', '.join(unknown)}: not a literal assignment (name = value) in a cell the target depends on;"
+            f" parameters found: {have}"
+        )
+    keep = set(sites) if allowed is None else set(allowed) | set(declared)
+    if only:
+        keep &= set(only)
+    sites = {n: xs for n, xs in sites.items() if n in keep}
     current = {
         name: literal_value(parameters_of(facts, execution(graph, xs[-1]))[name])
         for name, xs in sites.items()
@@ -181,7 +183,7 @@ def build_pipeline(
         values = [current[name]]
         for source in (known_values or {}).get(name, ()):
             values.append(literal_value(source))
-        values.extend((declared or {}).get(name, ()))
+        values.extend(declared.get(name, ()))
         space[name] = _distinct(values)
     single = [n for n, values in space.items() if len(values) < 2]
     for name in single:

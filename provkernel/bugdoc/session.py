@@ -40,6 +40,7 @@ class Options:
 
     target: str | None = None
     declared: dict[str, list[Any]] = field(default_factory=dict)
+    only: list[str] | None = None
     check: str | None = None
     same_error: bool = False
     algorithm: str = "stacked"

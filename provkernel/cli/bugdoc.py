@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"first run: {outcome.error or 'no error'}", style="dim")
     index = parameters_cell_index(nb)
     allowed = None
-    if index is not None and not options.declared:
+    if index is not None:
         from provkernel.capture.analysis import analyze
 
         allowed = [name for name, _ in analyze(nb.cells[index].source).parameters]
