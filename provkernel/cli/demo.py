@@ -64,9 +64,16 @@ def run(args: argparse.Namespace) -> int:
         for renderable in step.run():
             console.print(renderable)
     console.print(Rule("explore", align="left"))
+    notebook = workdir / "quickstart.ipynb"
     console.print(
-        f"Everything above is in {db}.\nTry: PROVKERNEL_DB={db} provkernel status\n"
-        f"Open {workdir / 'quickstart.ipynb'} in JupyterLab with the 'Python (prov)' kernel and run %prov status."
+        f"Everything above is in {db}. From a shell:\n"
+        f"  export PROVKERNEL_DB={db}\n"
+        f"  provkernel graph {notebook} --var accuracy     # the cells accuracy depends on\n"
+        f"  provkernel env {notebook}                      # interpreter and kernel per epoch\n"
+        f"  provkernel crashes --all                        # your crash profile\n"
+        f"  provkernel export {notebook} prov.json          # W3C PROV\n"
+        f"In JupyterLab, open {notebook} with the 'Python (prov)' kernel and try %provgraph, %prov history, "
+        "%bugdoc."
     )
     return 0
 
@@ -79,19 +86,45 @@ class Step:
 
 
 def demo_steps(examples: Path, workdir: Path) -> list[Step]:
-    """The steps, in order (grows as features land)."""
-    notebook = workdir / "quickstart.ipynb"
-    shutil.copy(examples / "quickstart.ipynb", notebook)
+    """The steps, in order."""
+    quickstart = workdir / "quickstart.ipynb"
+    logreg = workdir / "bugdoc_solver_penalty.ipynb"
+    for path in (quickstart, logreg):
+        shutil.copy(examples / path.name, path)
     return [
         Step(
             "1. run quickstart.ipynb on the prov kernel (epoch 1, default parameters)",
-            lambda: run_notebook(notebook, {}),
+            lambda: run_notebook(quickstart, {}),
         ),
         Step(
             "2. run it again with other parameters (epoch 2: test_size=0.4, n_estimators=5)",
-            lambda: run_notebook(notebook, {"test_size": 0.4, "n_estimators": 5}),
+            lambda: run_notebook(quickstart, {"test_size": 0.4, "n_estimators": 5}),
         ),
-        Step("3. what the database holds", lambda: [status_report()]),
+        Step("3. provkernel history quickstart.ipynb", lambda: [report("history", quickstart)]),
+        Step(
+            "4. provkernel values accuracy quickstart.ipynb: a result across epochs, with its parameters",
+            lambda: [report("values", quickstart, "accuracy")],
+        ),
+        Step(
+            "5. provkernel imports quickstart.ipynb --epoch 2: versions, use counts, unused imports",
+            lambda: [report("imports", quickstart, "--epoch", "2")],
+        ),
+        Step(
+            "6. provkernel data quickstart.ipynb: files read and written, with content hashes",
+            lambda: [report("data", quickstart)],
+        ),
+        Step(
+            "7. provkernel graph quickstart.ipynb --format text: what depends on what",
+            lambda: [report("graph", quickstart, "--format", "text")],
+        ),
+        Step(
+            "8. a crash, diagnosed with the ML-notebook crash taxonomy (run bugdoc_solver_penalty.ipynb)",
+            lambda: crash_diagnosis(logreg),
+        ),
+        Step(
+            "9. provkernel bugdoc bugdoc_solver_penalty.ipynb: the minimal combination that makes it fail",
+            lambda: [bugdoc(logreg)],
+        ),
     ]
 
 
@@ -112,12 +145,47 @@ def run_notebook(path: Path, parameters: dict) -> list:
     ]
 
 
-def status_report():
+def report(name: str, notebook: Path, *argv: str):
+    """A report exactly as ``provkernel NAME NOTEBOOK ARGV`` builds it."""
+    from provkernel.argparsing import OneLineParser
     from provkernel.reports import ReportContext, report_module
     from provkernel.store.queries import Queries
 
+    module = report_module(name)
+    parser = OneLineParser(prog=f"provkernel {name}")
+    module.add_arguments(parser)
     queries = Queries.open()
     try:
-        return report_module("status").build(ReportContext(queries), argparse.Namespace())
+        return module.build(
+            ReportContext(queries, queries.find_notebook(str(notebook))), parser.parse_args(argv)
+        )
     finally:
         queries.close()
+
+
+def crash_diagnosis(path: Path) -> list:
+    """Run a failing notebook and show the diagnosis the kernel put under its traceback."""
+    from provkernel.cli.run import read_notebook
+    from provkernel.crashes.render import MIME_TYPE
+    from provkernel.headless import execute_notebook
+
+    nb = read_notebook(str(path))
+    result = execute_notebook(nb, path, timeout=600)
+    shown = [f"{path.name}: {result.error}"]
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if MIME_TYPE in output.get("data", {}):
+                shown.append(output["data"]["text/plain"])
+    return shown
+
+
+def bugdoc(path: Path):
+    from provkernel.bugdoc.offline import bugdoc_notebook
+    from provkernel.bugdoc.session import Options
+
+    declared = {
+        "solver": ["lbfgs", "liblinear", "saga", "newton-cg"],
+        "penalty": ["l1", "l2"],
+        "C": [0.1, 1.0],
+    }
+    return bugdoc_notebook(str(path), Options(declared=declared))

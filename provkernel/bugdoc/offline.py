@@ -1,0 +1,106 @@
+"""BugDoc on a notebook file: run it on the prov kernel (recording its provenance), then search.
+
+Shared by ``provkernel bugdoc`` and ``provkernel demo``.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+
+from provkernel.bugdoc.display import TerminalLive
+from provkernel.bugdoc.notebook_report import BugDocReport, Progress
+from provkernel.bugdoc.session import Options, prepare, search, stored_form
+from provkernel.errors import UsageError
+
+
+def with_cell_ids(nb) -> None:
+    """Notebooks older than nbformat 4.5 have no cell ids; give them some (the run and the target need them)."""
+    if any("id" not in cell for cell in nb.cells):
+        for cell in nb.cells:
+            cell.setdefault("id", uuid.uuid4().hex[:8])
+        nb.nbformat_minor = max(nb.nbformat_minor, 5)
+
+
+def bugdoc_notebook(
+    path: str, options: Options, *, target_index: int | None = None, kernel: str = "provkernel", console=None
+) -> BugDocReport:
+    """Run ``path`` with its own values, then find the root cause of its first failure (or of ``--check``).
+
+    Args:
+        target_index: 0-based index among code cells (default: the first cell that fails).
+        console: a rich console for progress (None: silent).
+    """
+    from provkernel.bugdoc import BugDocUsageError
+    from provkernel.capture.analysis import analyze
+    from provkernel.cli.run import read_notebook
+    from provkernel.headless import execute_notebook
+    from provkernel.parameters import parameters_cell_index
+    from provkernel.store.database import connect
+    from provkernel.store.queries import Queries
+    from provkernel.store.writer import Writer
+
+    nb = read_notebook(path)
+    with_cell_ids(nb)
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    if target_index is not None:
+        if not 0 <= target_index < len(code_cells):
+            raise UsageError(
+                f"--target {target_index}: give a code-cell index from 0 to {len(code_cells) - 1}"
+            )
+        options.target = code_cells[target_index].id
+    if console is not None:
+        console.print(f"running {path} on the prov kernel …", style="dim")
+    outcome = execute_notebook(nb, path, kernel_name=kernel, timeout=options.timeout)
+    if outcome.error is None and not options.check and target_index is None:
+        raise UsageError(
+            f"{path} runs without error with its own values: give --check EXPR or --target INDEX"
+        )
+    if console is not None:
+        console.print(f"first run: {outcome.error or 'no error'}", style="dim")
+    index = parameters_cell_index(nb)
+    allowed = [name for name, _ in analyze(nb.cells[index].source).parameters] if index is not None else None
+    queries = Queries.open()
+    try:
+        notebook = queries.find_notebook(outcome.path)
+        epoch = queries.epochs(notebook["id"])[-1]
+        try:
+            prepared = prepare(queries, notebook, epoch, options, allowed=allowed)
+        except BugDocUsageError as exc:
+            raise UsageError(str(exc)) from None
+    finally:
+        queries.close()
+    live = TerminalLive(Progress(prepared.pipeline, "bugdoc"), console) if console is not None else None
+    started = time.time()
+    try:
+        result, info = search(
+            prepared, options, cwd=str(Path(outcome.path).parent), on_result=live.update if live else None
+        )
+    finally:
+        if live is not None:
+            live.finish(None)
+    report = BugDocReport(prepared, result, info)
+    writer = Writer(connect())
+    spec = {
+        "target": prepared.target_id,
+        "check": options.check,
+        "same_error": prepared.evaluation.same_error,
+        "parameters": {n: [repr(v) for v in vs] for n, vs in prepared.pipeline.space.items()},
+    }
+    try:
+        with writer.transaction():
+            writer.add_bugdoc_run(
+                notebook["id"],
+                epoch["id"],
+                prepared.target_id,
+                prepared.signature,
+                started,
+                time.time(),
+                spec,
+                report.to_json(),
+                stored_form(result),
+            )
+    finally:
+        writer.conn.close()
+    return report
