@@ -94,28 +94,12 @@ class RunResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def execute_notebook(
-    nb: nbformat.NotebookNode,
-    path: str | os.PathLike,
-    *,
-    kernel_name: str = "provkernel",
-    timeout: float | None = None,
-    allow_errors: bool = False,
-    env: Mapping[str, str] | None = None,
-    extra_arguments: list[str] | None = None,
-) -> RunResult:
-    """Execute ``nb`` (in place) as the notebook at ``path``, recording provenance under that path."""
-    return asyncio.run(
-        async_execute_notebook(
-            nb,
-            path,
-            kernel_name=kernel_name,
-            timeout=timeout,
-            allow_errors=allow_errors,
-            env=env,
-            extra_arguments=extra_arguments,
-        )
-    )
+def execute_notebook(nb: nbformat.NotebookNode, path: str | os.PathLike, **options: Any) -> RunResult:
+    """Execute ``nb`` (in place) as the notebook at ``path``, recording provenance under that path.
+
+    Keyword options are those of :func:`async_execute_notebook`.
+    """
+    return asyncio.run(async_execute_notebook(nb, path, **options))
 
 
 async def async_execute_notebook(

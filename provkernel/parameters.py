@@ -114,3 +114,21 @@ def inject_parameters(nb: nbformat.NotebookNode, parameters: Mapping[str, Any]) 
     index = parameters_cell_index(nb)
     nb.cells.insert(0 if index is None else index + 1, cell)
     return nb
+
+
+def add_parameter_options(parser, what: str) -> None:
+    """``-p NAME VALUE`` (repeatable), ``-y YAML``, ``-f FILE`` as papermill spells them; ``what`` says what a
+    value is for (set in the notebook, or tried by BugDoc)."""
+    parser.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help=f"{what} (typed like papermill: True/False/None, int, float, else str; repeatable)",
+    )
+    parser.add_argument("-y", "--yaml", action="append", default=[], metavar="YAML", help=f"{what}, as YAML")
+    parser.add_argument(
+        "-f", "--file", action="append", default=[], metavar="FILE", help=f"{what}, from a YAML file"
+    )

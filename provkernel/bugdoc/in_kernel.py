@@ -8,7 +8,7 @@ import time
 
 from provkernel.bugdoc.display import NotebookLive
 from provkernel.bugdoc.notebook_report import BugDocReport, Progress
-from provkernel.bugdoc.session import Options, prepare, search, stored_form
+from provkernel.bugdoc.session import Options, prepare, record_run, search
 from provkernel.reports import ReportContext
 
 
@@ -39,23 +39,5 @@ def run_bugdoc(context: ReportContext, options: Options, *, as_json: bool = Fals
 
 
 def _store(recorder, prepared, report: BugDocReport, started: float) -> None:
-    spec = {
-        "target": prepared.target_id,
-        "parameters": {n: [repr(v) for v in vs] for n, vs in prepared.pipeline.space.items()},
-        "check": prepared.evaluation.check,
-        "same_error": prepared.evaluation.same_error,
-        "algorithm": report.result.algorithm,
-        "goal": report.result.goal,
-    }
-    args = (
-        prepared.notebook["id"],
-        recorder.epoch_id,
-        prepared.target_id,
-        prepared.signature,
-        started,
-        time.time(),
-        spec,
-        report.to_json(),
-        stored_form(report.result),
-    )
-    recorder.writer.submit(lambda w: w.add_bugdoc_run(*args))
+    payload = report.to_json()
+    recorder.writer.submit(lambda w: record_run(w, prepared, report.result, payload, started))

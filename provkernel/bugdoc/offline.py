@@ -11,7 +11,7 @@ from pathlib import Path
 
 from provkernel.bugdoc.display import TerminalLive
 from provkernel.bugdoc.notebook_report import BugDocReport, Progress
-from provkernel.bugdoc.session import Options, prepare, search, stored_form
+from provkernel.bugdoc.session import Options, prepare, record_run, search
 from provkernel.errors import UsageError
 
 
@@ -82,25 +82,9 @@ def bugdoc_notebook(
             live.finish(None)
     report = BugDocReport(prepared, result, info)
     writer = Writer(connect())
-    spec = {
-        "target": prepared.target_id,
-        "check": options.check,
-        "same_error": prepared.evaluation.same_error,
-        "parameters": {n: [repr(v) for v in vs] for n, vs in prepared.pipeline.space.items()},
-    }
     try:
         with writer.transaction():
-            writer.add_bugdoc_run(
-                notebook["id"],
-                epoch["id"],
-                prepared.target_id,
-                prepared.signature,
-                started,
-                time.time(),
-                spec,
-                report.to_json(),
-                stored_form(result),
-            )
+            record_run(writer, prepared, result, report.to_json(), started)
     finally:
         writer.conn.close()
     return report

@@ -217,6 +217,30 @@ def search(
     return result, info
 
 
+def record_run(writer, prepared: Prepared, result: Result, report_json: dict, started: float) -> None:
+    """Store a finished run and the instances it executed (``writer``: a :class:`~provkernel.store.writer.Writer`
+    inside a transaction)."""
+    spec = {
+        "target": prepared.target_id,
+        "parameters": {n: [repr(v) for v in vs] for n, vs in prepared.pipeline.space.items()},
+        "check": prepared.evaluation.check,
+        "same_error": prepared.evaluation.same_error,
+        "algorithm": result.algorithm,
+        "goal": result.goal,
+    }
+    writer.add_bugdoc_run(
+        prepared.notebook["id"],
+        prepared.epoch["id"],
+        prepared.target_id,
+        prepared.signature,
+        started,
+        time.time(),
+        spec,
+        report_json,
+        stored_form(result),
+    )
+
+
 def stored_form(result: Result) -> list[tuple[str, bool, str, bool]]:
     """The instances this run executed, as the store keeps them (history is stored where it came from)."""
     return [

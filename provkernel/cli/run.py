@@ -16,42 +16,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``provkernel run``."""
     parser.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file to execute")
     parser.add_argument("-o", "--output", metavar="OUT", help="write the executed notebook here")
-    add_parameter_arguments(parser)
+    from provkernel.parameters import add_parameter_options
+
+    add_parameter_options(parser, "set a parameter")
     parser.add_argument("--kernel", default="provkernel", help="kernel name (default: provkernel)")
     parser.add_argument(
         "--timeout", type=float, default=None, metavar="S", help="per-cell timeout in seconds"
     )
     parser.add_argument("--allow-errors", action="store_true", help="keep going after a failing cell")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
-
-
-def add_parameter_arguments(parser: argparse.ArgumentParser) -> None:
-    """``-p/-y/-f`` with papermill's meaning (shared with ``provkernel bugdoc``)."""
-    parser.add_argument(
-        "-p",
-        "--parameter",
-        nargs=2,
-        action="append",
-        default=[],
-        metavar=("NAME", "VALUE"),
-        help="set a parameter (typed like papermill: True/False/None, int, float, else str)",
-    )
-    parser.add_argument(
-        "-y",
-        "--parameters-yaml",
-        action="append",
-        default=[],
-        metavar="YAML",
-        help="parameters as a YAML mapping",
-    )
-    parser.add_argument(
-        "-f",
-        "--parameters-file",
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="parameters from a YAML file",
-    )
 
 
 def read_notebook(path: str):
@@ -74,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from provkernel.parameters import inject_parameters, merge_parameters
 
     nb = read_notebook(args.notebook)
-    parameters = merge_parameters(args.parameters_file, args.parameters_yaml, args.parameter)
+    parameters = merge_parameters(args.file, args.yaml, args.parameter)
     nb = inject_parameters(nb, parameters)
     result = execute_notebook(
         nb, args.notebook, kernel_name=args.kernel, timeout=args.timeout, allow_errors=args.allow_errors

@@ -7,23 +7,12 @@ The recorder (conftest) keeps what the provenance store keeps; every crash comes
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
 from provkernel.crashes import Diagnosis, classify
 from provkernel.crashes.render import MIME_TYPE, mimebundle
-
-
-def write_package(root: Path, name: str, version: str, body: str) -> None:
-    """A tiny installed-looking package: ``name/__init__.py`` plus ``name-version.dist-info/METADATA``."""
-    for old in root.glob(f"{name}-*.dist-info"):
-        shutil.rmtree(old)
-    (root / name).mkdir(parents=True, exist_ok=True)
-    (root / name / "__init__.py").write_text(f"__version__ = {version!r}\n{body}")
-    info = root / f"{name}-{version}.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+from tests.kernel.helpers import write_package
 
 
 @pytest.fixture(scope="module")

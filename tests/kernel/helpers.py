@@ -159,3 +159,14 @@ def flush(kernel: Kernel) -> None:
     """Make the kernel write everything recorded so far, as ``%prov`` does before reading."""
     reply = kernel.execute("%prov status")
     assert reply.status == "ok", reply.error
+
+
+def write_package(root: Path, name: str, version: str, body: str) -> None:
+    """A tiny installed package: ``name/__init__.py`` and ``name-version.dist-info/METADATA``."""
+    for old in root.glob(f"{name}-*.dist-info"):
+        shutil.rmtree(old)
+    (root / name).mkdir(parents=True, exist_ok=True)
+    (root / name / "__init__.py").write_text(f"__version__ = {version!r}\n{body}")
+    info = root / f"{name}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
