@@ -1,8 +1,8 @@
 """Debugging Decision Trees (Lourenço, Freire, Shasha, SIGMOD 2020).
 
 An unpruned decision tree over every known instance (features = parameters, target = outcome) splits
-categorical parameters with ``p = v`` / ``p ≠ v`` and ordinal ones with ``p ≤ t`` / ``p > t``, choosing the
-split of highest information gain (true ``log2``, unlike the reference's floor-division bug; ties go to the
+categorical parameters with ``p = v`` / ``p ≠ v`` and ordinal ones with ``p ≤ t`` / ``p > t``, until every
+leaf is pure, choosing the split of highest information gain (true ``log2``, unlike the reference's floor-division bug; ties go to the
 first parameter, then the lowest value, so trees are deterministic). Each path to a pure-fail leaf is a
 suspect: a box that extends to values never observed. Suspects are tested with instances drawn from the
 whole universe (the reference draws only observed values); a success refutes a suspect and the tree is
@@ -37,7 +37,9 @@ class Leaf:
 
 
 def _best_split(ctx: Context, rows: Sequence[tuple[Key, bool]], allowed: dict[int, frozenset[int]]):
-    """The (gain, position, left index set) of the best split, or None when no split gains."""
+    """The (gain, position, left index set) of the best split (ties: first parameter, lowest value), or
+    None when no parameter separates the rows. A zero-gain split is taken when nothing gains, so every leaf
+    ends pure (an XOR of two parameters gains nothing on either alone); the reference stops there instead."""
     total, bad = len(rows), sum(1 for _, ok in rows if not ok)
     base = _entropy(bad, total)
     best = None
@@ -62,7 +64,7 @@ def _best_split(ctx: Context, rows: Sequence[tuple[Key, bool]], allowed: dict[in
             candidates = [(count[v], fails[v], frozenset({v})) for v in observed]
         for c, b, left in candidates:
             gain = base - (c / total) * _entropy(b, c) - ((total - c) / total) * _entropy(bad - b, total - c)
-            if gain > 1e-12 and (best is None or gain > best[0] + 1e-12):
+            if best is None or gain > best[0] + 1e-12:  # zero gain still splits an impure node (XOR)
                 best = (gain, pos, left)
     return best
 
@@ -103,7 +105,12 @@ def ddt_causes(ctx: Context, goal: str) -> list[Cause]:
     """Build, suspect, test, rebuild until the suspects are confirmed (FindOne: the first)."""
     confirmed: list[Cause] = []
     suspected: list[Cause] = []
+    progress = None
     while True:  # ends: every round confirms, refutes with a new run, or stops on the budget
+        state = (len(ctx.runner.cache), len(confirmed))
+        if state == progress:  # nothing new last round (cannot happen with a pure tree; a safety net)
+            break
+        progress = state
         failures = ctx.failures()
         if not failures:
             if ctx.explore([]) is None:

@@ -72,11 +72,13 @@ def _shutdown(pool: Executor, wait: bool) -> None:
 
 def _crash_detail(processes: Sequence[Any]) -> str:
     """Name the signal or exit code of the worker that died (the pool terminates the others)."""
-    codes = []
+    deadline = time.monotonic() + 2
     for proc in processes:
-        proc.join(timeout=1)
-        if proc.exitcode:
-            codes.append(proc.exitcode)
+        proc.join(timeout=max(0.0, deadline - time.monotonic()))
+    # the pool's manager thread may reap a process first; its exit code then appears a moment later
+    while any(p.exitcode is None for p in processes) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    codes = [p.exitcode for p in processes if p.exitcode]
     mine = [c for c in codes if c not in (-signal.SIGTERM, -signal.SIGKILL)] or codes
     if not mine:
         return "crashed (worker process died)"
@@ -131,7 +133,7 @@ class Runner:
         self._pool: Executor | None = None
         self._owned = False
         self._closers: list[Any] = []
-        self._procs: list[Any] = []
+        self._procs: dict[int, Any] = {}  # every worker process of the current pool, by pid
         if isinstance(executor, str):
             if executor != "dask" and not executor.startswith(("tcp://", "tls://", "ws://", "wss://")):
                 raise BugDocUsageError(
@@ -161,6 +163,7 @@ class Runner:
     def _kill_pool(self) -> None:
         pool = self._pool
         self._pool = None
+        self._procs = {}
         if pool is None or not self._owned:
             return
         processes = list((getattr(pool, "_processes", None) or {}).values())
@@ -230,11 +233,17 @@ class Runner:
                 slots = 1 if isolate else self.workers
                 source = isolate if isolate else queue
                 while source and len(running) < slots:
-                    key = source.pop(0)
-                    future = pool.submit(call_evaluate, self.evaluate, self.space.instance(key))
-                    running[future] = (key, time.monotonic())
+                    try:
+                        future = pool.submit(call_evaluate, self.evaluate, self.space.instance(source[0]))
+                    except BrokenProcessPool:  # broke since the last wait: its running futures will say so
+                        if not running:
+                            self._kill_pool()
+                        break
+                    running[future] = (source.pop(0), time.monotonic())
+                if not running:
+                    continue
                 # remember the worker processes: a broken pool forgets them before we can ask how they died
-                self._procs = list((getattr(pool, "_processes", None) or {}).values()) or self._procs
+                self._procs.update(getattr(pool, "_processes", None) or {})
                 wait_for = None
                 if self.timeout is not None:
                     wait_for = max(0.0, min(t for _, t in running.values()) + self.timeout - time.monotonic())
@@ -260,8 +269,8 @@ class Runner:
             raise
 
     def _broken(self, broken: list[Key], running: dict, isolate: list[Key], alone: bool) -> None:
-        detail = _crash_detail(self._procs)
-        self._procs = []
+        self._procs.update(getattr(self._pool, "_processes", None) or {})
+        detail = _crash_detail(list(self._procs.values()))
         for future in list(running):  # everything in flight died with the pool
             broken.append(running.pop(future)[0])
         owned = self._owned
