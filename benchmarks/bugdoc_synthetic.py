@@ -1,13 +1,18 @@
 """BugDoc synthetic benchmark: our engine vs the reference ``bugdoc==0.1``, side by side.
 
-Pipelines follow the paper's generator as the issue describes it (see
-:func:`provkernel.bugdoc.synthetic.generate`): 3–15 parameters with 5–30 values each (``--quick``/default
-use smaller ranges, see below), each parameter ordinal or categorical with probability ½, a root cause that
-is a single predicate, one conjunction or a disjunction of conjunctions, comparators ``= ≠ ≤ >``, degenerate
-pipelines (always or never failing) dropped. Every pipeline starts from a few previous instances: 4 random
-ones plus one failing one (the failure that prompted the debugging). Our engine receives them as history;
-the reference starts from an empty history file (its 0.1 loader corrupts string values) and runs its
-pairwise covering array over the whole space instead, as it always does.
+Pipelines follow the paper's generator as the issue describes it (:func:`provkernel.bugdoc.synthetic.generate`):
+each parameter ordinal (ints) or categorical (strings) with probability ½, all with the same number of values;
+a root cause that is a single predicate, one conjunction of 2–4 predicates, or a disjunction of 2–4 clauses
+of 1–3 predicates; comparators ``= ≠`` (categorical) and ``= ≤ >`` (ordinal); degenerate pipelines (always or
+never failing) dropped. Sizes: default 20 pipelines per group, 3–10 parameters, 5–20 values; ``--quick`` 3 per
+group, 3–6 parameters, 5–10 values; ``--full`` the issue's ranges, 10 per group, 3–15 parameters, 5–30 values.
+Every pipeline starts from a few previous instances: 4 random ones plus one failing one (the failure that
+prompted the debugging). Our engine receives them as history (defaults: Stacked k=2, ``tests=60``); the
+reference starts from an empty history file (its 0.1 loader corrupts string values) and runs its pairwise
+covering array over the whole space instead, as it always does (Shortcut k=1, Stacked k=4, DDT FindOne and
+FindAll, each answer simplified by its ``prune_tree``). A reference run that stalls (its dispatcher never
+resends a lost task) past 60 s (300 s with ``--full``) or exhausts 6 GB is stopped; that pipeline is then left
+out of both sides for that method, and the stopped runs are listed.
 
 Scoring follows the paper's ``read_results.py`` (the region of an answer is compared with each true
 clause): an answer is a true positive if its region lies inside a not-yet-matched clause and it uses no more
@@ -15,10 +20,12 @@ parameters than the clause; otherwise a false positive if its region contains a 
 "correct but not minimal" (neither). Regions are checked exactly (box algebra) rather than on a pairwise
 sample, and the ``list.remove``-while-iterating skip of the original is not reproduced. FindOne: found =
 pipelines with a TP, P = found/(found+FP), R = found/pipelines; FindAll: micro-averaged P and R over clauses.
+Instances: ours = new instances beyond the 5 of history; reference = every instance it ran.
 
-Run: ``python benchmarks/bugdoc_synthetic.py`` (default), ``--quick`` (smoke), ``--full`` (the issue's full
-ranges, slow for the reference), ``--no-reference`` (ours only), ``--fig5`` (instances vs parameters).
-The reference's virtualenv is created under ``benchmarks/out/venv-bugdoc`` on first use.
+Run: ``python benchmarks/bugdoc_synthetic.py`` (default), ``--quick`` (smoke), ``--full`` (slow for the
+reference), ``--no-reference`` (ours only), ``--fig5`` (new instances vs parameters, 5 values, like the
+paper's Figure 5; plot in ``benchmarks/out/bugdoc_fig5.png`` when matplotlib is installed). The reference's
+virtualenv is created under ``benchmarks/out/venv-bugdoc`` on first use and its results are cached there.
 """
 
 from __future__ import annotations
@@ -169,11 +176,15 @@ def ensure_venv() -> Path:
     return python
 
 
-def run_reference(pipes: list[dict], methods: list[str], rerun: bool = False) -> list[dict]:
-    """Run the reference on ``pipes``; results are cached in ``benchmarks/out/`` by the jobs' hash."""
+def run_reference(
+    pipes: list[dict], methods: list[str], rerun: bool = False, timeout: int = 60
+) -> list[dict]:
+    """Run the reference on ``pipes``; results are cached in ``benchmarks/out/`` by the jobs' hash. A run
+    longer than ``timeout`` seconds is stopped and reported (the 0.1 dispatcher can wait forever)."""
     jobs_doc = {
         "pipelines": [{k: p[k] for k in ("id", "seed", "space", "dnf")} for p in pipes],
         "methods": methods,
+        "timeout": timeout,
     }
     payload = json.dumps(jobs_doc, sort_keys=True)
     cached = OUT / f"reference-{hashlib.sha256(payload.encode()).hexdigest()[:16]}.jsonl"
@@ -357,18 +368,21 @@ def main(argv=None) -> int:
     ref = None
     if not args.no_reference:
         start = time.perf_counter()
-        ref = run_reference(pipes, ["shortcut", "stacked", "ddt_one", "ddt_all"], args.rerun_reference)
+        methods = ["shortcut", "stacked", "ddt_one", "ddt_all"]
+        ref = run_reference(pipes, methods, args.rerun_reference, 300 if args.full else 60)
         ref_s = time.perf_counter() - start
     print(
         f"{len(pipes)} pipelines ({per_group} per group), {params[0]}–{params[1]} parameters, "
         f"{values[0]}–{values[1]} values, seed {args.seed}; history: 5 instances (ours only)"
     )
     print(table(pipes, ours, ref))
-    print(f"\nwall time: ours {ours_s:.1f} s" + ("" if ref is None else f", reference {ref_s:.1f} s"))
+    ref_time = "" if ref is None else f", reference {ref_s:.1f} s" + (" (cached)" if ref_s < 1 else "")
+    print(f"\nwall time: ours {ours_s:.1f} s{ref_time}")
     if ref is not None:
         stalls = sorted(f"{r['id']}/{r['method']}: {r['stalled']}" for r in ref if r.get("stalled"))
         print(
-            f"reference runs stalled (lost result, no resend; left out of both sides): {len(stalls)} {stalls}"
+            f"reference runs stopped (stalled on a lost result, or out of memory), left out of both sides: "
+            f"{len(stalls)} {stalls}"
         )
     if args.fig5:
         print("\n" + fig5(args.seed, not args.no_reference))
