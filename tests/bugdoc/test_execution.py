@@ -6,7 +6,7 @@ import multiprocessing
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-import pipelines
+import bugdoc_pipelines as pipelines
 import pytest
 
 from provkernel.bugdoc import BugDocUsageError, find_root_causes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-import pipelines
+import bugdoc_pipelines as pipelines
 import pytest
 from rich.console import Console
 
@@ -108,3 +108,29 @@ def test_report_renders_in_terminal_notebook_and_json():
     console.print(result)
     shown = console.export_text()
     assert "Root cause: solver = 'lbfgs' ∧ penalty = 'l1'" in shown and "history" in shown and "new" in shown
+
+
+def test_synthetic_generator_makes_non_degenerate_pipelines_of_each_group():
+    import random
+
+    from provkernel.bugdoc.synthetic import DNFPipeline, degenerate, generate
+
+    rng = random.Random(3)
+    sizes = {"single": set(), "conjunction": set(), "disjunction": set()}
+    for group, seen in sizes.items():
+        for _ in range(30):
+            made = generate(rng, rng.randint(3, 6), rng.randint(5, 8), group)
+            if made is None:
+                continue
+            space, dnf = made
+            assert not degenerate(space, dnf)
+            seen.add((len(dnf), max(len(c) for c in dnf)))
+            for clause in dnf:
+                for name, op, value in clause:
+                    assert value in space[name] and op in ("==", "!=", "<=", ">")
+            assert DNFPipeline(dnf)({k: v[0] for k, v in space.items()}) in (True, False)
+    assert sizes["single"] == {(1, 1)}
+    assert all(n == 1 and k >= 2 for n, k in sizes["conjunction"])
+    assert all(n >= 2 for n, _ in sizes["disjunction"])
+    assert degenerate({"p": [0, 1]}, ((("p", "<=", 1),),))  # always fails
+    assert degenerate({"p": ["a", "b"]}, ((("p", "==", "c"),),))  # never fails
