@@ -207,3 +207,19 @@ def test_bad_input_is_one_line(prov_db, tmp_path, line, message):
         reply = k.execute(line)
     assert reply.status == "error" and reply.error is None
     assert message in reply.stderr() and len(reply.stderr().strip().splitlines()) == 1
+
+
+def test_cell_magic_declares_the_space_in_yaml(prov_db, tmp_path):
+    with Kernel(cwd=tmp_path) as k:
+        k.execute("# Parameters\ndivisor = 2\nscale = 1.0")
+        assert k.execute("ratio = scale / divisor").status == "ok"
+        found = report_of(
+            k.execute("%%bugdoc --target 2 --check 'ratio < 1'\ndivisor: [0, 1, 4]\nscale: [0.5, 3.0]")
+        )
+    assert found["status"] == "definitive"
+    failing = {
+        (i["instance"]["divisor"], i["instance"]["scale"]) for i in found["instances"] if not i["succeeded"]
+    }
+    assert (0, 1.0) in failing or (0, 0.5) in failing  # ZeroDivisionError
+    assert all(d == 0 or s / d >= 1 for d, s in failing)
+    assert found["parameters"] == {"divisor": ["2", "0", "1", "4"], "scale": ["1.0", "0.5", "3.0"]}
