@@ -17,6 +17,7 @@ from provkernel.bugdoc.tester import TESTS_CAP, Context
 
 ALGORITHMS = ("shortcut", "stacked", "ddt")
 GOALS = ("one", "all")
+EXPLORE_ROUNDS = 1  # FindAll with walks stops at the first exploration batch without an unexplained failure
 
 
 def _history(items: Iterable[Any]) -> list[tuple[Mapping[str, Any], Outcome]]:
@@ -42,10 +43,14 @@ def walk_search(ctx: Context, goal: str, k: int) -> list[Cause]:
     handled: list[Box] = []
     used: dict[Key, list[Key]] = {}  # walk targets per failing instance already walked from
     idle = 0  # rounds that found nothing new: stop after a few (e.g. no success can be found)
+    misses = 0  # exploration batches that found no unexplained failure
     while idle < 2 and ctx.runner.remaining > 0:
         f = ctx.explore([c.box for c in causes] + handled)
         if f is None:
-            break
+            misses += 1
+            if misses >= EXPLORE_ROUNDS:
+                break
+            continue
         if f in used:  # second walk from an unexplained failure (its first walk found another cause)
             handled.append(Box.point(ctx.space, f, range(len(ctx.space))))
         idle += 1
