@@ -161,16 +161,17 @@ class Runner:
         return self._pool
 
     def _kill_pool(self) -> None:
-        pool = self._pool
-        self._pool = None
-        self._procs = {}
+        pool, known = self._pool, self._procs
+        self._pool, self._procs = None, {}
         if pool is None or not self._owned:
             return
-        processes = list((getattr(pool, "_processes", None) or {}).values())
+        processes = list({**known, **(getattr(pool, "_processes", None) or {})}.values())
         for proc in processes:
             if proc.is_alive():
                 proc.kill()
-        _shutdown(pool, wait=False)
+        # with every worker dead the pool's manager thread ends at once; waiting for it also reaps a
+        # worker that was being spawned while we killed the others
+        _shutdown(pool, wait=isinstance(pool, ProcessPoolExecutor))
         for proc in processes:
             proc.join(timeout=5)
 
