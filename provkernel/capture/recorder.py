@@ -111,6 +111,7 @@ class Recorder:
         self._seq = 0
         self._epoch_started = time.time()
         self._epoch_facts: EpochFacts | None = None
+        self._prepared_epoch: tuple[int, int, str] | None = None
         self._vscode_name: object = None
         self._facts_ready = threading.Event()
         self._installed = False
@@ -168,9 +169,13 @@ class Recorder:
         self._closed = True
         self.libraries.flush()
         if self.writer is not None:
+            self._facts_ready.wait(5.0)
             if self.epoch_id is not None:
                 epoch_id, ended = self.epoch_id, time.time()
                 self.writer.submit(lambda w: w.end_epoch(epoch_id, ended))
+            elif self._prepared_epoch is not None:  # the kernel ran nothing: leave no empty epoch behind
+                unused = self._prepared_epoch[0]
+                self.writer.submit(lambda w: w.discard_epoch_if_empty(unused))
             self.writer.close()
 
     def flush(self) -> None:
@@ -330,10 +335,15 @@ class Recorder:
         return tb_module.format_exception(exception)
 
     def _gather_epoch_facts(self) -> None:
+        """At start-up, off the first cell's path: gather the epoch's facts and register the epoch."""
         try:
-            self._epoch_facts = epoch_facts(self.kernel)
-        except Exception:  # computed again, and reported, on the first cell
-            log.debug("provkernel: gathering epoch facts failed", exc_info=True)
+            facts = dataclasses.replace(epoch_facts(self.kernel), started=self._epoch_started)
+            self._epoch_facts = facts
+            notebook = notebook_identity(self.shell.user_ns)
+            epoch_id, number = self.writer.writer.begin_epoch(notebook, facts)
+            self._prepared_epoch = (epoch_id, number, notebook)
+        except Exception:  # done again, and reported, on the first cell
+            log.debug("provkernel: preparing the epoch failed", exc_info=True)
         finally:
             self._facts_ready.set()
 
@@ -350,14 +360,23 @@ class Recorder:
         notebook = notebook_identity(self.shell.user_ns)
         if self.epoch_id is not None and notebook == self.notebook:
             return
-        if self.epoch_id is not None:
-            # VS Code names the notebook only after start-up: the same process is a new epoch of it
+        if self.epoch_id is None:
+            self._facts_ready.wait(5.0)
+            prepared, self._prepared_epoch = self._prepared_epoch, None
+            if prepared is not None:
+                self.epoch_id, self.epoch_number, self.notebook = prepared
+                if notebook != self.notebook:  # VS Code named the notebook after start-up
+                    self.epoch_number = self.writer.writer.move_epoch(self.epoch_id, notebook)
+                    self.notebook = notebook
+                return
+        else:
+            # the notebook was named after executions were recorded: the same process is a new epoch of it
             old, ended = self.epoch_id, time.time()
             self.writer.submit(lambda w: w.end_epoch(old, ended))
             self.last_writer.clear()
-        self._facts_ready.wait(5.0)
-        facts = self._epoch_facts or epoch_facts(self.kernel)
-        facts = dataclasses.replace(facts, started=self._epoch_started)
+        facts = self._epoch_facts or dataclasses.replace(
+            epoch_facts(self.kernel), started=self._epoch_started
+        )
         self.epoch_id, self.epoch_number = self.writer.writer.begin_epoch(notebook, facts)
         self.notebook = notebook
         self._seq = 0

@@ -73,12 +73,17 @@ class BackgroundWriter:
         return marker.wait(timeout)
 
     def close(self, timeout: float = 10.0) -> None:
-        """Write what is pending and stop the thread."""
+        """Write what is pending, stop the thread and close the connection (which checkpoints the WAL)."""
         if self._thread.is_alive():
             self._stopping = True
             self._urgent.set()
             self._wake.set()
             self._thread.join(timeout)
+        if not self._thread.is_alive():
+            try:
+                self.writer.conn.close()
+            except Exception:  # at shutdown; the next connection recovers the WAL anyway
+                log.debug("provkernel: closing the database failed", exc_info=True)
 
     def _run(self) -> None:
         while True:

@@ -51,6 +51,9 @@ def connect(path: str | os.PathLike | None = None, *, create: bool = True) -> sq
         conn = sqlite3.connect(db_path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
+        # checkpoint every ~1 MB of WAL and truncate it back to 1 MB: the WAL never dwarfs the database
+        conn.execute("PRAGMA wal_autocheckpoint=256")
+        conn.execute("PRAGMA journal_size_limit=1048576")
         conn.execute("PRAGMA foreign_keys=ON")
         migrate(conn)
     except sqlite3.DatabaseError as exc:

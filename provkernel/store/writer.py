@@ -7,6 +7,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 
 from provkernel.records import EpochFacts, ExecutionRecord, LibraryRecord
@@ -101,6 +102,35 @@ class Writer:
             epoch_id = cur.lastrowid
             self._mark_dead_executions(c, notebook_id, epoch_id, facts.hostname)
         return epoch_id, number
+
+    def move_epoch(self, epoch_id: int, notebook: str) -> int:
+        """File an epoch that has no executions yet under another notebook; returns its new number."""
+        with self._lock, transaction(self.conn) as c:
+            c.execute(
+                "INSERT OR IGNORE INTO notebooks(path, first_seen) VALUES (?, ?)", (notebook, time.time())
+            )
+            notebook_id = c.execute("SELECT id FROM notebooks WHERE path = ?", (notebook,)).fetchone()[0]
+            number = c.execute(
+                "SELECT COALESCE(MAX(number), 0) + 1 FROM epochs WHERE notebook_id = ?", (notebook_id,)
+            ).fetchone()[0]
+            c.execute(
+                "UPDATE epochs SET notebook_id = ?, number = ? WHERE id = ?", (notebook_id, number, epoch_id)
+            )
+        return number
+
+    def discard_epoch_if_empty(self, epoch_id: int) -> bool:
+        """Forget an epoch in which nothing was executed (a kernel started and stopped unused)."""
+        c = self.conn
+        used = c.execute(
+            "SELECT EXISTS(SELECT 1 FROM executions WHERE epoch_id = ?)"
+            " OR EXISTS(SELECT 1 FROM capture_errors WHERE epoch_id = ?)",
+            (epoch_id, epoch_id),
+        ).fetchone()[0]
+        if used:
+            return False
+        c.execute("DELETE FROM libraries WHERE epoch_id = ?", (epoch_id,))
+        c.execute("DELETE FROM epochs WHERE id = ?", (epoch_id,))
+        return True
 
     @staticmethod
     def _mark_dead_executions(c: sqlite3.Connection, notebook_id: int, epoch_id: int, hostname: str) -> None:
@@ -245,13 +275,23 @@ class Writer:
         cur = self.conn.execute(
             "INSERT INTO bugdoc_runs(notebook_id, epoch_id, target_execution, pipeline, started, ended, spec, result)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (notebook_id, epoch_id, target_execution, pipeline, started, ended,
-             json.dumps(spec, default=repr), json.dumps(result, default=repr)),
+            (
+                notebook_id,
+                epoch_id,
+                target_execution,
+                pipeline,
+                started,
+                ended,
+                json.dumps(spec, default=repr),
+                json.dumps(result, default=repr),
+            ),
         )
         self.conn.executemany(
             "INSERT INTO bugdoc_instances(run_id, seq, params, succeeded, detail, new) VALUES (?, ?, ?, ?, ?, ?)",
-            [(cur.lastrowid, seq, params, int(ok), detail, int(new))
-             for seq, (params, ok, detail, new) in enumerate(instances)],
+            [
+                (cur.lastrowid, seq, params, int(ok), detail, int(new))
+                for seq, (params, ok, detail, new) in enumerate(instances)
+            ],
         )
 
     def capture_error(self, epoch_id: int | None, time: float, stage: str, message: str) -> None:

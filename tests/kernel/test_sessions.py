@@ -114,3 +114,33 @@ def test_magics_are_analysed_after_ipython_transforms_them(prov_db, tmp_path, ma
         "SELECT c.text FROM executions x JOIN code c ON c.hash = x.code_hash WHERE x.cell_id = 'magic'",
     )[0]
     assert code == magic
+
+
+def test_a_kernel_that_ran_nothing_leaves_no_epoch(prov_db, tmp_path):
+    with Kernel(cwd=tmp_path) as k:
+        assert k.kc.kernel_info() and k.km.is_alive()
+    assert query(prov_db, "SELECT COUNT(*) FROM epochs") == [(0,)]
+
+
+def test_vscode_names_the_notebook_after_start_up(prov_db, tmp_path):
+    with Kernel(cwd=tmp_path) as k:
+        # VS Code sets this with a silent execution before the user's first cell
+        content = {
+            "code": "__vsc_ipynb_file__ = '/work/analysis.ipynb'",
+            "silent": True,
+            "store_history": False,
+            "user_expressions": {},
+            "allow_stdin": False,
+            "stop_on_error": True,
+        }
+        msg = k.kc.session.msg("execute_request", content)
+        k.kc.shell_channel.send(msg)
+        k.kc.get_shell_msg(timeout=30)
+        k.execute("x = 1", cell_id="first")
+        flush(k)
+    rows = query(
+        prov_db,
+        "SELECT n.path, e.number, COUNT(x.id) FROM epochs e JOIN notebooks n ON n.id = e.notebook_id "
+        "LEFT JOIN executions x ON x.epoch_id = e.id GROUP BY e.id",
+    )
+    assert rows == [("/work/analysis.ipynb", 1, 2)]  # `x = 1` and the %prov status of flush()
