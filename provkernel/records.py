@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
@@ -24,12 +25,12 @@ class EpochFacts:
     kernel: str  # "provkernel" for our kernel, "extension" for %load_ext in another kernel
 
 
-@dataclass(frozen=True)
-class SymbolEvent:
+class SymbolEvent(NamedTuple):
     """A name used, defined, updated in place or deleted by an execution.
 
     ``source`` is, for uses and updates, the id of the execution (same epoch) that last
-    defined or updated the name; ``value`` is the repr of a defined scalar value.
+    defined or updated the name; ``value`` is the repr of a defined scalar value. (A tuple: a
+    cell makes dozens of these, on the path of every execution.)
     """
 
     name: str

@@ -48,6 +48,7 @@ class Running:
     cell_id: str | None
     count: int | None
     traceback_before: int  # id() of the shell's last traceback before the cell, to spot a stale one
+    pending: PendingWrite
 
 
 @dataclass
@@ -63,6 +64,28 @@ class Finished:
     count: int | None
     exception: BaseException | None = None
     extra: dict = field(default_factory=dict)
+
+
+class PendingWrite:
+    """The two writes of one execution. Both run on the writer thread, in order; when the cell ended
+    before its start was written (most cells take milliseconds), the start writes the whole row and
+    the finish does not update it again."""
+
+    __slots__ = ("_whole_row", "epoch_id", "record", "start_args")
+
+    def __init__(self, start_args: tuple) -> None:
+        self.start_args = start_args
+        self.record: ExecutionRecord | None = None
+        self.epoch_id: int | None = None
+        self._whole_row = False
+
+    def write_start(self, writer: Writer) -> None:
+        record = self.record  # set by the main thread once the cell ends
+        writer.start_execution(*self.start_args, finished=record)
+        self._whole_row = record is not None
+
+    def write_finish(self, writer: Writer) -> None:
+        writer.finish_execution(self.epoch_id, self.record, row_written=self._whole_row)
 
 
 def guarded(stage: str) -> Callable:
@@ -237,10 +260,12 @@ class Recorder:
         facts, _ = self.facts.get(transformed if transformed is not None else self._transform(code), digest)
         count = self.shell.execution_count - 1 if info.store_history else None
         execution_id = self._next_id()
-        args = (execution_id, self.epoch_id, count, cell_id, digest, code, facts.to_json, started)
-        self.writer.submit(lambda w: w.start_execution(*args))
+        pending = PendingWrite(
+            (execution_id, self.epoch_id, count, cell_id, digest, code, facts.to_json, started)
+        )
+        self.writer.submit(pending.write_start)
         stale_traceback = id(getattr(self.shell, "_last_traceback", None))
-        self._running = Running(execution_id, code, facts, started, cell_id, count, stale_traceback)
+        self._running = Running(execution_id, code, facts, started, cell_id, count, stale_traceback, pending)
         self.modules.absorb()
         self.namespace.before()
         self.outputs.start()
@@ -275,8 +300,9 @@ class Recorder:
             self._submit_libraries(running)
         except Exception as exc:  # noqa: BLE001
             self.capture_failed("libraries", exc)
-        epoch_id = self.epoch_id
-        self.writer.submit(lambda w: w.finish_execution(epoch_id, record))
+        running.pending.record = record
+        running.pending.epoch_id = self.epoch_id
+        self.writer.submit(running.pending.write_finish)
         self._notify(
             Finished(
                 running.execution_id,

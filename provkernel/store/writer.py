@@ -24,6 +24,12 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _ending(record: ExecutionRecord) -> tuple:
+    """(ended, status, ename, evalue, traceback JSON) of a finished execution."""
+    traceback = json.dumps(record.traceback) if record.traceback is not None else None
+    return record.ended, record.status, record.ename, record.evalue, traceback
+
+
 EXECUTION_ID_BITS = 20  # an epoch numbers up to 2**20 executions
 
 
@@ -158,10 +164,13 @@ class Writer:
         facts: Callable[[], dict],
         started: float,
         status: str = "running",
+        finished: ExecutionRecord | None = None,
     ) -> None:
         """Insert an execution as soon as it starts, so a cell that kills the kernel is still known.
 
         ``facts`` returns the code's static facts as JSON; it is called only for code not stored yet.
+        ``finished``: the execution already ended (a quick cell whose start was not written yet): its
+        ending goes into the same row, and :meth:`finish_execution` is then told not to update it.
         """
         c = self.conn
         if code_hash not in self._stored_code:
@@ -170,10 +179,11 @@ class Writer:
                 (code_hash, code, json.dumps(facts(), separators=(",", ":"))),
             )
             self._stored_code.add(code_hash)
+        ending = (None, status, None, None, None) if finished is None else _ending(finished)
         c.execute(
-            "INSERT OR REPLACE INTO executions(id, epoch_id, count, cell_id, code_hash, started, status)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (execution_id, epoch_id, count, cell_id, code_hash, started, status),
+            "INSERT OR REPLACE INTO executions(id, epoch_id, count, cell_id, code_hash, started, ended, status,"
+            " ename, evalue, traceback) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (execution_id, epoch_id, count, cell_id, code_hash, started, *ending),
         )
 
     def _name_id(self, c: sqlite3.Connection, name: str) -> int:
@@ -190,24 +200,18 @@ class Writer:
             "SELECT id FROM data_sources WHERE kind = ? AND location = ?", (kind, location)
         ).fetchone()[0]
 
-    def finish_execution(self, epoch_id: int, record: ExecutionRecord) -> None:
-        """Complete an execution started with :meth:`start_execution` with everything captured."""
+    def finish_execution(self, epoch_id: int, record: ExecutionRecord, *, row_written: bool = False) -> None:
+        """Complete an execution started with :meth:`start_execution` with everything captured
+        (``row_written``: its ending is already in the row)."""
         c = self.conn
-        c.execute(
-            "UPDATE executions SET ended = ?, status = ?, ename = ?, evalue = ?, traceback = ? WHERE id = ?",
-            (
-                record.ended,
-                record.status,
-                record.ename,
-                record.evalue,
-                json.dumps(record.traceback) if record.traceback is not None else None,
-                record.execution_id,
-            ),
-        )
+        if not row_written:
+            c.execute(
+                "UPDATE executions SET ended = ?, status = ?, ename = ?, evalue = ?, traceback = ? WHERE id = ?",
+                (*_ending(record), record.execution_id),
+            )
         if record.symbols:
             c.executemany(
-                "INSERT OR REPLACE INTO symbols(execution_id, kind, name_id, source, value)"
-                " VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO symbols(execution_id, kind, name_id, source, value) VALUES (?, ?, ?, ?, ?)",
                 [
                     (record.execution_id, s.kind, self._name_id(c, s.name), s.source, s.value)
                     for s in record.symbols
