@@ -9,6 +9,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ipykernel.kernelspec import get_kernel_dict
+
 KERNEL_NAME = "provkernel"
 DISPLAY_NAME = "Python (prov)"
 SPEC_DIR = Path(__file__).resolve().parent.parent / "kernelspec"
@@ -20,13 +22,16 @@ def kernel_spec(display_name: str = DISPLAY_NAME, executable: str | None = None)
     Pinning matters: a bare ``python`` would be replaced by the *launching* client's interpreter,
     which may be another environment, without provkernel or with other library versions.
     """
-    return {
-        "argv": [executable or sys.executable, "-m", "provkernel.kernel", "-f", "{connection_file}"],
-        "display_name": display_name,
-        "language": "python",
-        "interrupt_mode": "signal",
-        "metadata": {"debugger": True},
-    }
+    # ipykernel's own spec says what the kernel machinery supports (debugger, CurveZMQ transport
+    # encryption, protocol version); ProvKernel runs on that machinery, so it declares the same.
+    spec = get_kernel_dict()
+    spec.update(
+        argv=[executable or sys.executable, "-m", "provkernel.kernel", "-f", "{connection_file}"],
+        display_name=display_name,
+        language="python",
+        interrupt_mode="signal",
+    )
+    return spec
 
 
 def default_scope() -> str:

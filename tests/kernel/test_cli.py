@@ -9,7 +9,9 @@ import sys
 
 import nbformat
 import pytest
+from jupyter_client.manager import KernelManager
 
+from provkernel.install import SPEC_DIR
 from tests.kernel.helpers import notebook, query
 
 PROVKERNEL = [sys.executable, "-m", "provkernel"]
@@ -33,6 +35,8 @@ def test_install_writes_a_spec_pinned_to_this_python_and_uninstall_removes_it(tm
     spec = json.loads((tmp_path / "share/jupyter/kernels/prov-test/kernel.json").read_text())
     assert spec["argv"][:3] == [sys.executable, "-m", "provkernel.kernel"]
     assert spec["language"] == "python" and spec["display_name"] == "Prov Test"
+    shipped = json.loads((SPEC_DIR / "kernel.json").read_text())  # what `pip install` registers
+    assert {**shipped, "argv": spec["argv"], "display_name": "Prov Test"} == spec
     listed = subprocess.run(
         check=False,
         args=[sys.executable, "-m", "jupyter", "kernelspec", "list", "--json"],
@@ -47,6 +51,23 @@ def test_install_writes_a_spec_pinned_to_this_python_and_uninstall_removes_it(tm
     )
     assert removed.returncode == 0, removed.stderr
     assert not (tmp_path / "share/jupyter/kernels/prov-test").exists()
+
+
+def test_spec_declares_transport_encryption_and_the_kernel_serves_it(prov_db):
+    """A server with ``transport_encryption = "required"`` refuses kernels whose spec lacks curve."""
+    km = KernelManager(kernel_name="provkernel", transport_encryption="required")
+    km.start_kernel(extra_arguments=["--HistoryManager.hist_file=:memory:"])
+    try:
+        assert km.curve_publickey is not None
+        kc = km.client()
+        kc.start_channels()
+        kc.wait_for_ready(timeout=60)
+        reply = kc.execute_interactive("answer = 6 * 7", timeout=60)
+        assert reply["content"]["status"] == "ok"
+        kc.stop_channels()
+    finally:
+        km.shutdown_kernel(now=False)
+    assert query(prov_db, "SELECT count(*) FROM executions")[0][0] == 1
 
 
 @pytest.mark.parametrize(
