@@ -93,6 +93,43 @@ def sequence(cells: int, epochs: int, make_notebook, workdir: Path) -> dict:
     return result
 
 
+def interleaved(cells: int, rounds: int, make_notebook, workdir: Path) -> dict:
+    """Per-cell cost in two live kernels, cells alternating one by one: start-up and drift cancel out."""
+    sources = [cell.source for cell in make_notebook(cells).cells]
+    env = {
+        **os.environ,
+        "PROVKERNEL_DB": str(workdir / "interleaved.sqlite"),
+        "JPY_SESSION_NAME": str(workdir / "interleaved.ipynb"),
+    }
+    kernels = {
+        name: start(kernel, env)[:2] for name, kernel in (("python3", "python3"), ("prov", "provkernel"))
+    }
+    times: dict[str, list[float]] = {name: [] for name in kernels}
+    try:
+        for source in sources[:2]:  # definitions, and a first run that warms both kernels
+            for _, kc in kernels.values():
+                kc.execute_interactive(source, timeout=120, output_hook=lambda msg: None)
+        for turn in range(rounds * (len(sources) - 2)):
+            source = sources[2 + turn % (len(sources) - 2)]
+            order = list(kernels.items()) if turn % 2 else list(reversed(kernels.items()))
+            for name, (_, kc) in order:
+                began = time.perf_counter()
+                kc.execute_interactive(source, timeout=120, output_hook=lambda msg: None)
+                times[name].append(time.perf_counter() - began)
+    finally:
+        for km, kc in kernels.values():
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
+    mean = {name: statistics.mean(v) for name, v in times.items()}
+    return {
+        "cells": len(times["prov"]),
+        "python3_ms": mean["python3"] * 1000,
+        "prov_ms": mean["prov"] * 1000,
+        "extra_ms": (mean["prov"] - mean["python3"]) * 1000,
+        "ratio": mean["prov"] / mean["python3"],
+    }
+
+
 def summarise(runs: list[dict], epochs: int) -> dict:
     ratios = {}
     for k in REPORT_AT:
@@ -105,6 +142,7 @@ def summarise(runs: list[dict], epochs: int) -> dict:
     sizes = [r["db_after_10"] for r in runs if r["db_after_10"] is not None]
     return {
         "ratio_by_epoch": ratios,
+        "ratio_all_epochs": sum(sum(r["prov"]) for r in runs) / sum(sum(r["python3"]) for r in runs),
         "median_epoch_seconds": per_cell_ms,
         "start_seconds": starts,
         "db_bytes_after_10_epochs": statistics.median(sizes) if sizes else None,
@@ -149,10 +187,31 @@ def main() -> None:
     parser.add_argument("--workload", type=Path, default=DEFAULT_WORKLOAD)
     parser.add_argument("--quick", action="store_true", help="1 sequence of 5 epochs of the 25-cell notebook")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument("--from-json", type=Path, help="summarise the raw results of an earlier run")
+    parser.add_argument(
+        "--interleaved",
+        type=int,
+        metavar="ROUNDS",
+        help="instead: per-cell cost in two live kernels, ROUNDS passes over the 100-cell notebook",
+    )
     args = parser.parse_args()
     if args.quick:
         args.sequences, args.epochs, args.cells = 1, 5, [25]
+    if args.from_json:
+        raw = {int(k): v for k, v in json.loads(args.from_json.read_text())["raw"].items()}
+        args.cells, args.sequences = sorted(raw), len(next(iter(raw.values())))
+        print(markdown({cells: summarise(runs, args.epochs) for cells, runs in raw.items()}, args))
+        return
     make_notebook = load_workload(args.workload)
+    if args.interleaved:
+        with tempfile.TemporaryDirectory(prefix="pk-overhead-") as workdir:
+            result = interleaved(100, args.interleaved, make_notebook, Path(workdir))
+        print(
+            f"Command: `python benchmarks/overhead.py --interleaved {args.interleaved}`: {result['cells']} cells "
+            f"per kernel, mean round trip {result['python3_ms']:.3f} ms (python3) vs {result['prov_ms']:.3f} ms "
+            f"(prov): +{result['extra_ms']:.3f} ms per cell, ratio {result['ratio']:.3f}"
+        )
+        return
     workdir = Path(tempfile.mkdtemp(prefix="pk-overhead-"))
     os.environ.setdefault("IPYTHONDIR", str(workdir / "ipython"))
     results, raw = {}, {}

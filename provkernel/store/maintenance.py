@@ -51,7 +51,9 @@ def _forget(conn: sqlite3.Connection, notebook_id: int, keep_epoch: int | None) 
         for table in PER_EXECUTION:
             conn.execute(f"DELETE FROM {table} WHERE execution_id IN ({marks})", chunk)
         conn.execute(f"DELETE FROM executions WHERE id IN ({marks})", chunk)
-    runs = [row[0] for row in conn.execute("SELECT id FROM bugdoc_runs WHERE notebook_id = ?", (notebook_id,))]
+    runs = [
+        row[0] for row in conn.execute("SELECT id FROM bugdoc_runs WHERE notebook_id = ?", (notebook_id,))
+    ]
     for run in runs:
         conn.execute("DELETE FROM bugdoc_instances WHERE run_id = ?", (run,))
         conn.execute("DELETE FROM bugdoc_runs WHERE id = ?", (run,))
