@@ -270,7 +270,7 @@ def serialize(document, fmt: str) -> str:
         try:
             import rdflib  # noqa: F401 - only to give a clear message when it is missing
         except ImportError:
-            raise ExportUnavailable('PROV-RDF needs rdflib: pip install "prov[rdf]"') from None
+            raise ExportUnavailable('PROV-RDF needs rdflib: pip install "provkernel[export]"') from None
         return document.serialize(format="rdf", rdf_format="turtle")
     raise ValueError(f"unknown PROV format {fmt!r}")
 

@@ -97,7 +97,7 @@ def test_exports_in_every_format(mnist_history):
     try:
         import rdflib
     except ImportError:  # PROV-RDF is an extra of prov: without it, a message says what to install
-        assert turtle.returncode == 2 and 'pip install "prov[rdf]"' in turtle.stderr
+        assert turtle.returncode == 2 and 'pip install "provkernel[export]"' in turtle.stderr
     else:
         assert turtle.returncode == 0
         assert len(rdflib.Graph().parse(mnist_history.work / "prov.ttl")) > 500
