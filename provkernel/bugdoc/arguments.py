@@ -8,7 +8,7 @@ from typing import Any
 
 from provkernel.bugdoc.session import DEFAULT_TIMEOUT_S, Options, default_workers
 from provkernel.errors import UsageError
-from provkernel.parameters import load_yaml, resolve_value
+from provkernel.parameters import add_parameter_options, load_yaml, resolve_value
 
 SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
 
@@ -30,27 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser, *, cli: bool = False) -> None
         else "the execution to explain: its execution count or cell id (default: the last failure)"
     )
     parser.add_argument("--target", metavar="CELL", help=target_help)
-    parser.add_argument(
-        "-p",
-        "--parameter",
-        nargs=2,
-        action="append",
-        default=[],
-        metavar=("NAME", "VALUE"),
-        help="a value to try for a parameter (repeat to add values); declared parameters are the "
-        "only ones varied",
-    )
-    parser.add_argument(
-        "-y",
-        "--yaml",
-        action="append",
-        default=[],
-        metavar="YAML",
-        help="values as YAML: 'solver: [lbfgs, saga]'",
-    )
-    parser.add_argument(
-        "-f", "--file", action="append", default=[], metavar="FILE", help="values from a YAML file"
-    )
+    add_parameter_options(parser, "values to try; declared parameters are the only ones varied")
     parser.add_argument(
         "--check", metavar="EXPR", help="a result check after the target: a falsy value is a failure"
     )
