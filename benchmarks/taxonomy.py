@@ -118,6 +118,16 @@ def confusions(rows: Iterable[Scored], index: int, top: int) -> list[tuple[str, 
     return [(g, p, n) for (g, p), n in counts.most_common(top)]
 
 
+def print_scores(name: str, rows: list[Scored], top: int) -> None:
+    """Accuracy and macro-F1 per dimension of one split, and its ``top`` most frequent confusions."""
+    print(f"{name}: {len(rows)} rows")
+    for dimension, (accuracy, f1) in metrics(rows).items():
+        print(f"  {dimension:<11} accuracy {accuracy:.3f}  macro-F1 {f1:.3f}")
+    for index, dimension in enumerate(DIMENSIONS):
+        pairs = ", ".join(f"{g} → {p} ×{n}" for g, p, n in confusions(rows, index, top))
+        print(f"  confused {dimension}: {pairs}")
+
+
 def markdown(results: dict[str, list[Scored]], top: int, seconds: float, command: str) -> str:
     """A section ready for BENCHMARKS.md."""
     lines = [
@@ -197,12 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         print(markdown(results, args.confusions, seconds, "python benchmarks/taxonomy.py --markdown"))
         return 0
     for name, split_rows in results.items():
-        print(f"{name}: {len(split_rows)} rows")
-        for dimension, (accuracy, f1) in metrics(split_rows).items():
-            print(f"  {dimension:<11} accuracy {accuracy:.3f}  macro-F1 {f1:.3f}")
-        for index, dimension in enumerate(DIMENSIONS):
-            pairs = ", ".join(f"{g} → {p} ×{n}" for g, p, n in confusions(split_rows, index, args.confusions))
-            print(f"  confused {dimension}: {pairs}")
+        print_scores(name, split_rows, args.confusions)
     print(f"({len(rows)} rows classified in {seconds:.2f} s)")
     return 0
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from taxonomy import CSV_NAME, DIMENSIONS, Scored, confusions, metrics, score_row, traceback_chunks
+from taxonomy import CSV_NAME, DIMENSIONS, Scored, print_scores, score_row, traceback_chunks
 
 from provkernel.crashes import classify
 from provkernel.crashes.classify import _KNOWN_PACKAGES
@@ -83,12 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.all or s.gold[index] != s.predicted[index]:
                 print(describe(row, s, index))
         return 0
-    print(f"github: {len(scored)} rows")
-    for dimension, (accuracy, f1) in metrics(scored).items():
-        print(f"  {dimension:<11} accuracy {accuracy:.3f}  macro-F1 {f1:.3f}")
-    for index, dimension in enumerate(DIMENSIONS):
-        pairs = ", ".join(f"{g} → {p} ×{n}" for g, p, n in confusions(scored, index, args.confusions))
-        print(f"  confused {dimension}: {pairs}")
+    print_scores("github", scored, args.confusions)
     return 0
 
 
