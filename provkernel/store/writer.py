@@ -12,6 +12,12 @@ from collections.abc import Callable, Iterable, Iterator
 
 from provkernel.records import EpochFacts, ExecutionRecord, LibraryRecord
 from provkernel.store.database import transaction
+from provkernel.textsafety import safe_text
+
+
+def _t(value: str | None) -> str | None:
+    """Text as SQLite's driver accepts it (lone surrogates escaped); every text column goes through here."""
+    return safe_text(value) if isinstance(value, str) else value
 
 
 def _pid_alive(pid: int) -> bool:
@@ -27,7 +33,7 @@ def _pid_alive(pid: int) -> bool:
 def _ending(record: ExecutionRecord) -> tuple:
     """(ended, status, ename, evalue, traceback JSON) of a finished execution."""
     traceback = json.dumps(record.traceback) if record.traceback is not None else None
-    return record.ended, record.status, record.ename, record.evalue, traceback
+    return record.ended, record.status, _t(record.ename), _t(record.evalue), traceback
 
 
 EXECUTION_ID_BITS = 20  # an epoch numbers up to 2**20 executions
@@ -76,6 +82,7 @@ class Writer:
     def begin_epoch(self, notebook: str, facts: EpochFacts) -> tuple[int, int]:
         """Register a kernel lifetime for ``notebook``; returns (epoch id, epoch number)."""
         with self._lock, transaction(self.conn) as c:
+            notebook = _t(notebook)
             c.execute(
                 "INSERT OR IGNORE INTO notebooks(path, first_seen) VALUES (?, ?)", (notebook, facts.started)
             )
@@ -92,16 +99,16 @@ class Writer:
                     number,
                     facts.started,
                     facts.pid,
-                    facts.hostname,
-                    facts.user,
+                    _t(facts.hostname),
+                    _t(facts.user),
                     facts.os,
                     facts.python,
                     facts.implementation,
                     facts.ipython,
                     facts.ipykernel,
                     facts.provkernel,
-                    facts.executable,
-                    facts.cwd,
+                    _t(facts.executable),
+                    _t(facts.cwd),
                     facts.kernel,
                 ),
             )
@@ -111,6 +118,7 @@ class Writer:
 
     def move_epoch(self, epoch_id: int, notebook: str) -> int:
         """File an epoch that has no executions yet under another notebook; returns its new number."""
+        notebook = _t(notebook)
         with self._lock, transaction(self.conn) as c:
             c.execute(
                 "INSERT OR IGNORE INTO notebooks(path, first_seen) VALUES (?, ?)", (notebook, time.time())
@@ -161,40 +169,53 @@ class Writer:
         cell_id: str | None,
         code_hash: str,
         code: str,
-        facts: Callable[[], dict],
+        facts: Callable[[], dict | None],
         started: float,
         status: str = "running",
         finished: ExecutionRecord | None = None,
     ) -> None:
         """Insert an execution as soon as it starts, so a cell that kills the kernel is still known.
 
-        ``facts`` returns the code's static facts as JSON; it is called only for code not stored yet.
+        ``facts`` returns the code's static facts as JSON (None while they are not known yet: see
+        :meth:`complete_code_facts`); it is called only for code not stored yet.
         ``finished``: the execution already ended (a quick cell whose start was not written yet): its
         ending goes into the same row, and :meth:`finish_execution` is then told not to update it.
         """
         c = self.conn
         if code_hash not in self._stored_code:
+            known = facts()
             c.execute(
                 "INSERT OR IGNORE INTO code(hash, text, facts) VALUES (?, ?, ?)",
-                (code_hash, code, json.dumps(facts(), separators=(",", ":"))),
+                (code_hash, _t(code), None if known is None else json.dumps(known, separators=(",", ":"))),
             )
             self._stored_code.add(code_hash)
         ending = (None, status, None, None, None) if finished is None else _ending(finished)
         c.execute(
             "INSERT OR REPLACE INTO executions(id, epoch_id, count, cell_id, code_hash, started, ended, status,"
             " ename, evalue, traceback) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (execution_id, epoch_id, count, cell_id, code_hash, started, *ending),
+            (execution_id, epoch_id, count, _t(cell_id), code_hash, started, *ending),
         )
+
+    def complete_code_facts(self, code_hash: str, facts: Callable[[], dict | None]) -> None:
+        """Store static facts that were not known when the code was first stored."""
+        known = facts()
+        if known is not None:
+            self.conn.execute(
+                "UPDATE code SET facts = ? WHERE hash = ? AND facts IS NULL",
+                (json.dumps(known, separators=(",", ":")), code_hash),
+            )
 
     def _name_id(self, c: sqlite3.Connection, name: str) -> int:
         name_id = self._name_ids.get(name)
         if name_id is None:
-            c.execute("INSERT OR IGNORE INTO names(name) VALUES (?)", (name,))
-            name_id = c.execute("SELECT id FROM names WHERE name = ?", (name,)).fetchone()[0]
+            text = _t(name)
+            c.execute("INSERT OR IGNORE INTO names(name) VALUES (?)", (text,))
+            name_id = c.execute("SELECT id FROM names WHERE name = ?", (text,)).fetchone()[0]
             self._name_ids[name] = name_id
         return name_id
 
     def _source_id(self, c: sqlite3.Connection, kind: str, location: str) -> int:
+        location = _t(location)
         c.execute("INSERT OR IGNORE INTO data_sources(kind, location) VALUES (?, ?)", (kind, location))
         return c.execute(
             "SELECT id FROM data_sources WHERE kind = ? AND location = ?", (kind, location)
@@ -211,9 +232,9 @@ class Writer:
             )
         if record.symbols:
             c.executemany(
-                "INSERT INTO symbols(execution_id, kind, name_id, source, value) VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO symbols(execution_id, kind, name_id, source, value) VALUES (?, ?, ?, ?, ?)",
                 [
-                    (record.execution_id, s.kind, self._name_id(c, s.name), s.source, s.value)
+                    (record.execution_id, s.kind, self._name_id(c, s.name), s.source, _t(s.value))
                     for s in record.symbols
                 ],
             )
@@ -235,6 +256,14 @@ class Writer:
                 "INSERT OR REPLACE INTO outputs(execution_id, seq, mime, hash) VALUES (?, ?, ?, ?)",
                 [(record.execution_id, o.seq, o.mime, o.hash) for o in record.outputs],
             )
+
+    def set_data_hash(self, execution_id: int, location: str, mode: str, digest: str) -> None:
+        """The content hash of a large file, computed after its execution was written."""
+        self.conn.execute(
+            "UPDATE data_access SET hash = ? WHERE execution_id = ? AND mode = ? AND source_id ="
+            " (SELECT id FROM data_sources WHERE kind = 'file' AND location = ?)",
+            (digest, execution_id, mode, _t(location)),
+        )
 
     def set_diagnosis(self, execution_id: int, diagnosis: dict) -> None:
         """Attach a crash diagnosis (JSON) to an execution."""
@@ -302,7 +331,7 @@ class Writer:
         """Remember a failure of our own code (shown by ``%prov status``)."""
         self.conn.execute(
             "INSERT INTO capture_errors(epoch_id, time, stage, message) VALUES (?, ?, ?, ?)",
-            (epoch_id, time, stage, message[:2000]),
+            (epoch_id, time, stage, _t(message[:2000])),
         )
 
     def end_epoch(self, epoch_id: int, time: float) -> None:
