@@ -144,7 +144,7 @@ class _Builder:
             previous[run.epoch] = self.run_id(run)
             code = self._entity(
                 f"code-{run.code_hash}",
-                {self.TYPE: self.pk["Code"], self.VALUE: run.code, self.LABEL: run.first_line},
+                {self.TYPE: self.pk["Code"], self.VALUE: run.shown_code, self.LABEL: run.first_line},
             )
             self.doc.used(activity, code, None, None, {self.ROLE: self.pk["code"]})
             if run.ename:
@@ -337,7 +337,7 @@ def to_plain_json(record: NotebookRecord) -> dict[str, Any]:
                 "count": run.count,
                 "cell_id": run.cell_id,
                 "code_hash": run.code_hash,
-                "code": run.code,
+                "code": run.shown_code,
                 "started": run.started,
                 "ended": run.ended,
                 "status": run.status,

@@ -6,13 +6,12 @@ operations, and skips work entirely when nothing changed; none of it grows with 
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-SECRET_NAME = re.compile(r"key|token|secret|passw(or)?d|credential", re.IGNORECASE)
-REDACTED = "<redacted>"
+from provkernel.secrets import REDACTED, SECRET_VARIABLE, Secrets
+from provkernel.textsafety import bounded_int_repr, safe_text
 
 
 @dataclass(frozen=True)
@@ -33,6 +32,10 @@ class NamespaceWatcher:
     end (dicts keep insertion order) to the last key seen before the execution: the cost is
     O(user names + new keys). It holds only ids, never references, so a cell that deletes a large
     object frees its memory at once.
+
+    It never calls user code: keys are compared by identity and only keys of exact type ``str``
+    are names (``globals()[obj] = …`` with an object whose ``__eq__`` or ``__hash__`` raises or
+    sleeps is skipped), and values are compared by identity.
     """
 
     def __init__(self, namespace: dict[str, object], hidden: Mapping[str, object] | None = None) -> None:
@@ -45,7 +48,7 @@ class NamespaceWatcher:
         self._user_names: set[str] = {k for k in namespace if self._is_user_name(k)}
 
     def _is_user_name(self, name: object) -> bool:
-        return isinstance(name, str) and not name.startswith("_") and not self._is_hidden(name)
+        return type(name) is str and not name.startswith("_") and not self._is_hidden(name)
 
     def before(self) -> None:
         """Remember the namespace at the start of an execution."""
@@ -60,7 +63,7 @@ class NamespaceWatcher:
         ns = self.namespace
         new_keys = self._keys_added()
         if new_keys is None:  # the marker key was deleted: fall back to one full scan
-            new_keys = [k for k in ns if k not in self._user_names]
+            new_keys = [k for k in ns if type(k) is str and k not in self._user_names]
         removed = {n for n in self._names if n not in ns}
         changed = {n for n, old in zip(self._names, self._ids, strict=True) if n in ns and id(ns[n]) != old}
         added = {k for k in new_keys if self._is_user_name(k)} - set(self._names)
@@ -71,17 +74,20 @@ class NamespaceWatcher:
         return NamespaceChange(frozenset(added), frozenset(changed - removed), frozenset(removed))
 
     def _keys_added(self) -> list[str] | None:
-        """Keys inserted since :meth:`before`, or None if that cannot be told cheaply."""
+        """String keys inserted since :meth:`before`, or None if that cannot be told cheaply.
+
+        The walk stops at the marker by identity; if the marker was deleted it walks the whole
+        dict once and returns None.
+        """
         ns, marker = self.namespace, self._last_key
         if marker is _MISSING:
-            return list(ns)
-        if marker not in ns:
-            return None
+            return [k for k in ns if type(k) is str]
         added = []
         for key in reversed(ns):
-            if key == marker:
+            if key is marker:
                 return added
-            added.append(key)
+            if type(key) is str:
+                added.append(key)
         return None
 
     def _is_hidden(self, name: str) -> bool:
@@ -118,23 +124,30 @@ class ModuleWatcher:
 
 
 def value_repr(
-    name: str, value: object, limit: int = 200, redact: frozenset[str] = frozenset()
+    name: str,
+    value: object,
+    limit: int = 200,
+    redact: frozenset[str] = frozenset(),
+    secrets: Secrets | None = None,
 ) -> str | None:
     """The repr recorded for a defined name's scalar value, or None for other values.
 
     Scalars are bool, int, float, None, short str, and NumPy scalars (recorded as the Python
-    scalar they hold, so ``np.float64(0.93)`` reads ``0.93``). Names that look like secrets, and
-    names the cell assigned from the environment, are redacted.
+    scalar they hold, so ``np.float64(0.93)`` reads ``0.93``). Names that look like secrets, names
+    the cell assigned from the environment, and values that contain a secret (``secrets``) are
+    redacted. Huge integers are summarised from their bit length, never converted.
     """
     if value is None:
         return "None"
     kind = type(value)
-    if kind in (bool, int, float):
+    if kind is int:
+        text = bounded_int_repr(value)
+    elif kind in (bool, float):
         text = repr(value)
     elif kind is str:
         if len(value) > limit:
             return None
-        text = repr(value)
+        text = safe_text(repr(value))
     elif kind.__module__ == "numpy" and getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
         scalar = value.item()  # type: ignore[attr-defined]
         if type(scalar) not in (bool, int, float):
@@ -142,6 +155,8 @@ def value_repr(
         text = repr(scalar)
     else:
         return None
-    if name in redact or SECRET_NAME.search(name):
+    if name in redact or SECRET_VARIABLE.search(name):
+        return REDACTED
+    if secrets is not None and kind is str and secrets.contains_secret(text):
         return REDACTED
     return text

@@ -7,12 +7,13 @@ this epoch that last wrote it. Work is O(names in the cell).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from types import ModuleType
 
 from provkernel.capture.analysis import CodeFacts
 from provkernel.capture.runtime import NamespaceChange, value_repr
 from provkernel.records import SymbolEvent
+from provkernel.secrets import Secrets
 from provkernel.store.schema import DEF, DELETE, UPDATE, USE
 
 
@@ -37,11 +38,14 @@ def symbol_events(
     execution_id: int,
     exception: BaseException | None,
     value_limit: int = 200,
+    secrets: Secrets | None = None,
+    failed: Callable[[str, BaseException], None] | None = None,
 ) -> list[SymbolEvent]:
     """Symbol events of one execution; updates ``last_writer`` (name → execution id) in place.
 
     A failing execution is credited only with what it reached: static bindings and in-place
-    updates before the failing line, plus whatever the namespace shows actually changed.
+    updates before the failing line, plus whatever the namespace shows actually changed. A value
+    that cannot be described is left out (``failed("values", exc)``); its event is kept.
     """
     stop = error_line(exception, namespace)
 
@@ -65,11 +69,17 @@ def symbol_events(
 
     redact = facts.from_environ
     get = namespace.get
-    events += [SymbolEvent(n, DEF, None, value_repr(n, get(n), value_limit, redact)) for n in defs]
-    events += [
-        SymbolEvent(n, UPDATE, last_writer.get(n), value_repr(n, get(n), value_limit, redact))
-        for n in updates
-    ]
+
+    def value(name: str) -> str | None:
+        try:
+            return value_repr(name, get(name), value_limit, redact, secrets)
+        except Exception as exc:  # noqa: BLE001 - an odd scalar subclass; the event stays
+            if failed is not None:
+                failed("values", exc)
+            return None
+
+    events += [SymbolEvent(n, DEF, None, value(n)) for n in defs]
+    events += [SymbolEvent(n, UPDATE, last_writer.get(n), value(n)) for n in updates]
     events += [SymbolEvent(n, DELETE, last_writer.get(n)) for n in deletes]
 
     for name in defs | updates:

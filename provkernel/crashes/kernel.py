@@ -32,10 +32,18 @@ class CrashDiagnoser:
         context = self._context(finished.execution_id) if self.recorder.writer is not None else None
         diagnosis = classify(record.ename or "", record.evalue or "", record.traceback or [], context)
         diagnosis.execution_count = finished.count
+        diagnosis = self._scrubbed(diagnosis)
         self._show(diagnosis)
         if self.recorder.writer is not None:
             payload = diagnosis.to_json()
             self.recorder.writer.submit(lambda w: w.set_diagnosis(finished.execution_id, payload))
+
+    def _scrubbed(self, diagnosis: Diagnosis) -> Diagnosis:
+        """The diagnosis without secrets: its evidence quotes code, messages and file names."""
+        secrets = getattr(self.recorder, "secrets", None)
+        if secrets is None:
+            return diagnosis
+        return Diagnosis.from_json(secrets.scrub_json(diagnosis.to_json()))
 
     def _context(self, execution_id: int):
         """The crash context from provenance; None (traceback only) if provenance cannot be read."""

@@ -9,6 +9,8 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
+from provkernel.secrets import mask_url_credentials
+
 USE, DEF, UPDATE, DELETE = 0, 1, 2, 3  # symbol event kinds, as stored (store.schema)
 WRITES = (DEF, UPDATE)
 
@@ -16,7 +18,7 @@ WRITES = (DEF, UPDATE)
 @functools.lru_cache(maxsize=4096)  # the same code is shown for every run of a cell
 def first_line(code: str, limit: int = 60) -> str:
     """The first non-blank, non-comment line of ``code``, shortened to ``limit`` characters."""
-    lines = [line.strip() for line in code.splitlines() if line.strip()]
+    lines = [line.strip() for line in mask_url_credentials(code).splitlines() if line.strip()]
     line = next((ln for ln in lines if not ln.startswith("#")), lines[0] if lines else "")
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
@@ -58,6 +60,12 @@ class Execution:
             ename=row.get("ename"),
             evalue=row.get("evalue"),
         )
+
+    @property
+    def shown_code(self) -> str:
+        """The code as reports and exports show it: passwords in URLs masked (the stored code is kept
+        as typed, so ``%bugdoc`` can run it again)."""
+        return mask_url_credentials(self.code)
 
     @property
     def first_line(self) -> str:

@@ -89,7 +89,7 @@ def _cell_attrs(graph: nx.DiGraph, x: int, extra: Iterable[str]) -> dict:
     if run.crashed:
         flags.add("error")
     defined = sorted(node["defines"] | node["updates"])
-    lines = [f"{run.tag} epoch {run.epoch} · {run.status}", *run.code.strip().splitlines()[:8]]
+    lines = [f"{run.tag} epoch {run.epoch} · {run.status}", *run.shown_code.strip().splitlines()[:8]]
     if defined:
         lines.append("defines: " + ", ".join(defined[:12]) + (" …" if len(defined) > 12 else ""))
     if run.ename:

@@ -69,7 +69,9 @@ def build(context: ReportContext, args: argparse.Namespace) -> DiffReport:
         else:
             b = _find(runs, epoch_b or latest, count_b)
     diff = "\n".join(
-        difflib.unified_diff(a.code.splitlines(), b.code.splitlines(), _label(a), _label(b), lineterm="")
+        difflib.unified_diff(
+            a.shown_code.splitlines(), b.shown_code.splitlines(), _label(a), _label(b), lineterm=""
+        )
     )
     return DiffReport(
         {
