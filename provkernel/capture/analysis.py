@@ -114,6 +114,7 @@ class CodeFacts:
     from_environ: frozenset[str] = frozenset()  # names assigned from os.environ / os.getenv
     def_lines: tuple[tuple[str, int], ...] = ()  # first module-level line binding each name
     syntax_error: bool = False
+    partial: bool = False  # too deep for the full analysis: names only, from a shallow scan
 
     def to_json(self) -> dict:
         """A JSON-serialisable dict (the store keeps it once per distinct code)."""
@@ -130,6 +131,7 @@ class CodeFacts:
             "from_environ": sorted(self.from_environ),
             "def_lines": [list(d) for d in self.def_lines],
             "syntax_error": self.syntax_error,
+            "partial": self.partial,
         }
 
     @classmethod
@@ -149,6 +151,7 @@ class CodeFacts:
             from_environ=frozenset(data.get("from_environ", ())),
             def_lines=tuple(tuple(d) for d in data.get("def_lines", ())),
             syntax_error=bool(data.get("syntax_error", False)),
+            partial=bool(data.get("partial", False)),
         )
 
 
@@ -186,13 +189,13 @@ def _base_name(node: ast.expr) -> str | None:
     return node.id if isinstance(node, ast.Name) else None
 
 
-def _reads_environ(node: ast.AST) -> bool:
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Attribute) and sub.attr in ("environ", "getenv", "environb"):
-            return True
-        if isinstance(sub, ast.Name) and sub.id in ("environ", "getenv"):
-            return True
-    return False
+ENVIRON_NAMES = frozenset({"environ", "getenv", "environb"})
+
+
+# Expressions with their own scope or binding rules: visited by their own method, not walked flat.
+SCOPED_EXPRESSIONS = frozenset(
+    {ast.Lambda, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp, ast.NamedExpr}
+)
 
 
 class _CellVisitor(ast.NodeVisitor):
@@ -211,6 +214,8 @@ class _CellVisitor(ast.NodeVisitor):
         self.star_imports: list[str] = []
         self.from_environ: set[str] = set()
         self.depth = 0  # >0 inside a function, lambda or class body
+        self.saw_environ = False  # the expression being visited reads os.environ / os.getenv
+        self._update_keys: set[tuple[str, int]] = set()
 
     # --- bindings -----------------------------------------------------------------
     def _bind(self, name: str, line: int) -> None:
@@ -244,16 +249,18 @@ class _CellVisitor(ast.NodeVisitor):
                     self._update(base, kind, target.lineno)
 
     def _update(self, name: str, how: str, line: int) -> None:
-        if not any(u.name == name and u.line == line for u in self.updates):
+        if (name, line) not in self._update_keys:  # a set: cells of 20,000 statements exist
+            self._update_keys.add((name, line))
             self.updates.append(Update(name, how, line))
 
     # --- statements ---------------------------------------------------------------
     def visit_Assign(self, node: ast.Assign) -> None:
+        self.saw_environ = False
         self.visit(node.value)
+        environ = self.saw_environ
         for target in node.targets:
             self._bind_target(target)
         if self.depth == 0:
-            environ = _reads_environ(node.value)
             literal = literal_source(node.value)
             for target in node.targets:
                 if isinstance(target, ast.Name):
@@ -266,13 +273,15 @@ class _CellVisitor(ast.NodeVisitor):
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is not None:
+            self.saw_environ = False
             self.visit(node.value)
+            environ = self.saw_environ
             self._bind_target(node.target)
             if self.depth == 0 and isinstance(node.target, ast.Name):
                 literal = literal_source(node.value)
                 if literal is not None:
                     self.parameters[node.target.id] = literal
-                if _reads_environ(node.value):
+                if environ:
                     self.from_environ.add(node.target.id)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
@@ -313,8 +322,36 @@ class _CellVisitor(ast.NodeVisitor):
             if base is not None and not _is_read_only(call.func.attr):
                 self._update(base, call.func.attr, node.lineno)
 
-    def visit_Call(self, node: ast.Call) -> None:
-        self.generic_visit(node)
+    def generic_visit(self, node: ast.AST) -> None:
+        """Expressions are walked with an explicit stack: a sum of 500 terms or 400 chained calls
+        must not recurse 500 levels (only scopes, which are rarely deep, recurse)."""
+        if not isinstance(node, ast.expr):
+            super().generic_visit(node)
+            return
+        stack = [node]
+        while stack:
+            expr = stack.pop()
+            kind = type(expr)
+            if kind is ast.Name:
+                self.visit_Name(expr)
+                continue
+            if kind in SCOPED_EXPRESSIONS and expr is not node:
+                self.visit(expr)
+                continue
+            if kind is ast.Call:
+                self._inplace_call(expr)
+            elif kind is ast.Attribute and expr.attr in ENVIRON_NAMES:
+                self.saw_environ = True
+            children = []
+            for name in kind._fields:
+                value = getattr(expr, name, None)
+                if isinstance(value, list):
+                    children.extend(v for v in value if isinstance(v, ast.AST))
+                elif isinstance(value, ast.AST):
+                    children.append(value)
+            stack.extend(reversed(children))
+
+    def _inplace_call(self, node: ast.Call) -> None:
         # df2 = df.drop(..., inplace=True) still changes df
         if self.depth == 0 and isinstance(node.func, ast.Attribute):
             for kw in node.keywords:
@@ -359,7 +396,9 @@ class _CellVisitor(ast.NodeVisitor):
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
         self._visit_arguments_defaults(node.args)
-        self._visit_scope([node.body], _argument_names(node.args))
+        # a lambda binds only its parameters (walking its body for bindings, level after level of
+        # nested lambdas, would be quadratic)
+        self._visit_scope([node.body], _argument_names(node.args), bindings=False)
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         for expr in [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]:
@@ -373,13 +412,14 @@ class _CellVisitor(ast.NodeVisitor):
         for default in [*args.defaults, *(d for d in args.kw_defaults if d is not None)]:
             self.visit(default)
 
-    def _visit_scope(self, body: list[ast.AST], params: set[str]) -> None:
+    def _visit_scope(self, body: list[ast.AST], params: set[str], bindings: bool = True) -> None:
         """A nested scope: its local names shadow globals; other reads become nested reads."""
-        local = params | _local_bindings(body)
+        local = params | _local_bindings(body) if bindings else params
         inner = _CellVisitor()
         inner.depth = 1
         for stmt in body:
             inner.visit(stmt)
+        self.saw_environ |= inner.saw_environ
         for name in inner.nested_reads:
             if name not in local:
                 self.nested_reads[name] = None
@@ -389,6 +429,12 @@ class _CellVisitor(ast.NodeVisitor):
     ) -> None:
         # The first iterable is evaluated in the enclosing scope; the rest is the comprehension's own.
         self.visit(node.generators[0].iter)
+        if any(
+            (isinstance(n, ast.Attribute) and n.attr in ENVIRON_NAMES)
+            or (isinstance(n, ast.Name) and n.id in ENVIRON_NAMES)
+            for n in ast.walk(node)
+        ):
+            self.saw_environ = True
         local: set[str] = set()
         for gen in node.generators:
             local |= _target_names(gen.target)
@@ -435,6 +481,8 @@ class _CellVisitor(ast.NodeVisitor):
 
     def visit_Name(self, node: ast.Name) -> None:
         if isinstance(node.ctx, ast.Load):
+            if node.id in ENVIRON_NAMES:
+                self.saw_environ = True
             self._read(node.id)
         elif isinstance(node.ctx, ast.Store):
             self._bind(node.id, node.lineno)
@@ -472,12 +520,36 @@ def _local_bindings(body: list[ast.AST]) -> set[str]:
 
 
 def analyze(code: str, code_id: str | None = None) -> CodeFacts:
-    """Static facts of ``code`` (Python source after IPython's transformations)."""
+    """Static facts of ``code`` (Python source after IPython's transformations).
+
+    Code that CPython runs can still be too deep for a recursive walk (a sum of 500 terms, 400
+    chained calls, ``~~~…x``): then the facts come from :func:`shallow_facts`, marked ``partial``.
+    """
     code_id = code_id or code_hash(code)
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError):
         return CodeFacts(code_hash=code_id, syntax_error=True)
+    except (RecursionError, MemoryError):
+        return shallow_facts(code, code_id, None)
+    return analyze_tree(tree, code_id, code)
+
+
+def analyze_tree(tree: ast.Module, code_id: str, code: str = "") -> CodeFacts:
+    """Static facts from an already parsed cell (IPython's own tree: no second parse).
+
+    Cells of more than :data:`MAX_FULL_STATEMENTS` statements (generated code) get the shallow,
+    linear-time facts: the full analysis would cost more than running them.
+    """
+    if len(tree.body) > MAX_FULL_STATEMENTS:
+        return shallow_facts(code, code_id, tree)
+    try:
+        return _full_facts(tree, code_id)
+    except (RecursionError, MemoryError):
+        return shallow_facts(code, code_id, tree)
+
+
+def _full_facts(tree: ast.Module, code_id: str) -> CodeFacts:
     visitor = _CellVisitor()
     for stmt in tree.body:
         visitor.visit(stmt)
@@ -502,6 +574,119 @@ def analyze(code: str, code_id: str | None = None) -> CodeFacts:
     )
 
 
+def merged_facts(outer: CodeFacts, nested: list[CodeFacts]) -> CodeFacts:
+    """Facts of a cell plus the cells it ran itself (``%%capture``, ``get_ipython().run_cell(…)``)."""
+    if not nested:
+        return outer
+    parts = [outer, *nested]
+    defined = frozenset().union(*(f.defined for f in parts))
+    free = dict.fromkeys(n for f in parts for n in f.free if n not in outer.defined)
+    return CodeFacts(
+        code_hash=outer.code_hash,
+        defined=defined,
+        free=tuple(free),
+        functions=tuple(dict.fromkeys(n for f in parts for n in f.functions)),
+        classes=tuple(dict.fromkeys(n for f in parts for n in f.classes)),
+        imports=tuple(i for f in parts for i in f.imports),
+        parameters=outer.parameters,
+        updates=tuple(u for f in parts for u in f.updates),
+        deleted=frozenset().union(*(f.deleted for f in parts)) - defined,
+        star_imports=tuple(s for f in parts for s in f.star_imports),
+        from_environ=frozenset().union(*(f.from_environ for f in parts)),
+        def_lines=outer.def_lines,
+        syntax_error=outer.syntax_error,
+        partial=any(f.partial for f in parts),
+    )
+
+
+MAX_FULL_STATEMENTS = 2000
+NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def shallow_facts(code: str, code_id: str, tree: ast.Module | None) -> CodeFacts:
+    """Names bound and read at module level, found without recursion (for code too deep to analyse).
+
+    With a tree: an explicit-stack walk that does not enter function, class or lambda bodies. Without
+    one (the tree itself was too deep to build): the tokens, where ``name =`` at the start of a
+    statement binds and any other name reads.
+    """
+    bound: dict[str, int] = {}
+    read: dict[str, None] = {}
+    imports: list[Import] = []
+    if tree is not None:
+        stack: list[ast.AST] = list(reversed(tree.body))
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.Name):
+                if isinstance(node.ctx, ast.Load):
+                    read[node.id] = None
+                else:
+                    bound.setdefault(node.id, node.lineno)
+                continue
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                module = node.module or "" if isinstance(node, ast.ImportFrom) else None
+                for alias in node.names:
+                    if alias.name == "*":
+                        continue
+                    name = alias.asname or alias.name.split(".")[0]
+                    bound.setdefault(name, node.lineno)
+                    imports.append(
+                        Import(module or alias.name, alias.name if module else None, name, node.lineno)
+                    )
+                continue
+            if isinstance(node, NESTED_SCOPES):
+                if not isinstance(node, ast.Lambda):
+                    bound.setdefault(node.name, node.lineno)
+                continue
+            stack.extend(reversed(list(ast.iter_child_nodes(node))))
+    else:
+        bound, read = _token_names(code)
+    free = tuple(n for n in read if n not in bound and n not in BUILTIN_NAMES)
+    return CodeFacts(
+        code_hash=code_id,
+        defined=frozenset(bound),
+        free=free,
+        imports=tuple(imports),
+        def_lines=tuple(sorted(bound.items(), key=lambda kv: kv[1])),
+        partial=True,
+    )
+
+
+def _token_names(code: str) -> tuple[dict[str, int], dict[str, None]]:
+    import io
+    import keyword
+    import tokenize
+
+    bound: dict[str, int] = {}
+    read: dict[str, None] = {}
+    statement_start, depth, pending = True, 0, None
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(code).readline):
+            if tok.type in (tokenize.NEWLINE, tokenize.NL) and depth == 0:
+                statement_start, pending = True, None
+                continue
+            if tok.type == tokenize.OP:
+                depth += tok.string in "([{"
+                depth -= tok.string in ")]}"
+                if tok.string == "=" and pending is not None:
+                    bound.setdefault(pending[0], pending[1])
+                    read.pop(pending[0], None)
+                pending = None
+                statement_start = False
+                continue
+            if tok.type == tokenize.NAME and not keyword.iskeyword(tok.string):
+                if statement_start and depth == 0:
+                    pending = (tok.string, tok.start[0])
+                if tok.string not in bound:
+                    read[tok.string] = None
+            elif tok.type not in (tokenize.INDENT, tokenize.DEDENT, tokenize.COMMENT):
+                pending = None
+            statement_start = False
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        pass
+    return bound, read
+
+
 @dataclass
 class FactsCache:
     """Bounded memo of :func:`analyze` keyed by code hash (cells are re-run far more often than edited)."""
@@ -514,8 +699,15 @@ class FactsCache:
         facts = self._facts.get(code_id)
         if facts is not None:
             return facts, False
-        facts = analyze(code, code_id)
+        return self.put(code_id, analyze(code, code_id)), True
+
+    def cached(self, code_id: str) -> CodeFacts | None:
+        """Facts already known for a code hash."""
+        return self._facts.get(code_id)
+
+    def put(self, code_id: str, facts: CodeFacts) -> CodeFacts:
+        """Remember facts computed elsewhere (from IPython's tree)."""
         if len(self._facts) >= self.limit:
             self._facts.pop(next(iter(self._facts)))
         self._facts[code_id] = facts
-        return facts, True
+        return facts
