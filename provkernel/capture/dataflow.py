@@ -1,26 +1,30 @@
 """Files and URLs an execution reads or writes, seen through ``sys.addaudithook``.
 
-The audit hook only appends raw events while a cell runs; filtering, classification and
-hashing happen after the cell, once per distinct file.
+The audit hook only appends raw events while a cell runs; filtering and classification happen
+after the cell, once per distinct file. Only regular files are fingerprinted (a FIFO, socket or
+device would block or never end), and hashing is bounded: small files are hashed at once, larger
+ones by :class:`~provkernel.capture.hashing.Hasher` on its own thread, with a size and time cap.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import site
+import stat
 import sys
 import sysconfig
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from provkernel.capture.hashing import Hasher
 from provkernel.records import DataAccess
+from provkernel.secrets import mask_url_credentials
+from provkernel.textsafety import safe_text
 
 WATCHED_EVENTS = frozenset({"open", "urllib.Request", "http.client.send"})
 CODE_SUFFIXES = (".py", ".pyc", ".pyo", ".pyd", ".so", ".pth")
-HASH_CHUNK = 1 << 20
 
 
 def _system_prefixes(extra: Iterable[str]) -> tuple[str, ...]:
@@ -44,14 +48,17 @@ def _system_prefixes(extra: Iterable[str]) -> tuple[str, ...]:
 class AccessCollector:
     """Collects audit events while active; :meth:`drain` turns them into :class:`DataAccess` records."""
 
-    def __init__(self, hash_limit: int = 64 << 20, ignore_dirs: Iterable[str] = ()) -> None:
-        self.hash_limit = hash_limit
+    def __init__(
+        self, hash_limit: int = 64 << 20, ignore_dirs: Iterable[str] = (), hasher: Hasher | None = None
+    ) -> None:
+        self.hasher = hasher or Hasher(hash_limit)
         self._events: list[tuple[str, tuple]] = []
         self._active = [False]
         self._prefixes = _system_prefixes([*ignore_dirs, tempfile.gettempdir() + "/matplotlib"])
         self._ignored_files: set[str] = set()
-        self._hash_cache: dict[tuple[str, int, int], str] = {}
         self._installed = False
+        # files of the last drain whose sha256 is computed later: (path, mode, stat)
+        self.pending_hashes: list[tuple[str, str, os.stat_result]] = []
 
     def ignore_file(self, path: str) -> None:
         """Never report ``path`` (and its SQLite companions), e.g. our own database."""
@@ -91,8 +98,10 @@ class AccessCollector:
             self._active[0] = was_active
 
     def drain(self) -> list[DataAccess]:
-        """The distinct files and URLs touched since :meth:`start`, fingerprinted now."""
+        """The distinct files and URLs touched since :meth:`start`, fingerprinted now (large files:
+        ``hash`` is None here and arrives later through the hasher)."""
         self.stop()
+        self.pending_hashes = []
         events, self._events[:] = list(self._events), []
         files: dict[str, str] = {}
         urls: dict[str, None] = {}
@@ -103,12 +112,12 @@ class AccessCollector:
                     path, mode = opened
                     files[path] = _merge_modes(files.get(path), mode)
             elif event == "urllib.Request":
-                urls[str(args[0])] = None
+                urls[safe_text(mask_url_credentials(str(args[0])))] = None
             else:
                 url = _http_send_url(args)
                 if url is not None:
-                    urls[url] = None
-        accesses = [self._fingerprint(path, mode) for path, mode in files.items()]
+                    urls[safe_text(mask_url_credentials(url))] = None
+        accesses = [access for path, mode in files.items() if (access := self._fingerprint(path, mode))]
         accesses.extend(DataAccess("url", url, "read") for url in _dedupe_urls(urls))
         return accesses
 
@@ -125,33 +134,25 @@ class AccessCollector:
         kind = _mode_kind(mode, flags)
         if kind == "read" and real.endswith(CODE_SUFFIXES):
             return None  # module imports, not data
-        if "__pycache__" in real or os.path.isdir(real):
+        if "__pycache__" in real:
             return None
         return path, kind
 
-    def _fingerprint(self, path: str, mode: str) -> DataAccess:
+    def _fingerprint(self, path: str, mode: str) -> DataAccess | None:
+        """The access with size, mtime and (for small files) hash; None for what is not a regular file."""
         try:
-            st = os.stat(path)
+            st = os.stat(path)  # never blocks, unlike opening a FIFO
         except OSError:
-            return DataAccess("file", path, mode)  # gone already (a temporary file)
-        key = (path, st.st_size, st.st_mtime_ns)
-        digest = self._hash_cache.get(key)
-        if digest is None:
-            digest = self._hash_file(path, st.st_size, st.st_mtime_ns)
-            self._hash_cache[key] = digest
-        return DataAccess("file", path, mode, st.st_size, st.st_mtime, digest)
-
-    def _hash_file(self, path: str, size: int, mtime_ns: int) -> str:
-        if size > self.hash_limit:
-            return f"stat:{size}:{mtime_ns}"
-        sha = hashlib.sha256()
-        try:
-            with open(path, "rb") as fh:
-                while chunk := fh.read(HASH_CHUNK):
-                    sha.update(chunk)
-        except OSError:
-            return f"stat:{size}:{mtime_ns}"
-        return "sha256:" + sha.hexdigest()
+            return DataAccess("file", safe_text(path), mode)  # gone already (a temporary file)
+        if stat.S_ISDIR(st.st_mode):
+            return None
+        if not stat.S_ISREG(st.st_mode):
+            # a pipe, socket or device: its content is a stream, not data with a fingerprint
+            return DataAccess("file", safe_text(path), mode, None, None, None)
+        digest, later = self.hasher.digest_now(path, st)
+        if later:
+            self.pending_hashes.append((path, mode, st))
+        return DataAccess("file", safe_text(path), mode, st.st_size, st.st_mtime, digest)
 
 
 def _mode_kind(mode: object, flags: object) -> str:
