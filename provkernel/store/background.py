@@ -5,12 +5,17 @@ batch in a single transaction (``sqlite3`` releases the GIL while SQLite works, 
 overlap with the kernel sending its reply). A batch that fails is retried, record by record,
 so one bad record cannot lose the others. :meth:`BackgroundWriter.flush` waits for everything
 enqueued so far (reports, shutdown).
+
+When the database cannot be written at all (read-only, disk full, I/O error, locked for long),
+records are kept in memory (up to :data:`MAX_PENDING`) and written when it works again, trying
+with a growing delay; ``on_unavailable`` is told once per episode, so the kernel says it once.
 """
 
 from __future__ import annotations
 
 import collections
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -25,8 +30,27 @@ MAX_BATCH = 256
 # cell then costs one commit per batch instead of two per cell. A kernel killed within this window
 # loses at most these records.
 LINGER_S = 0.05
-RETRY_DELAY_S = 0.5
 MAX_PENDING = 100_000  # records kept while the database is unavailable, beyond which new ones are dropped
+BACKOFF_S = (0.5, 1, 2, 5, 10, 30)
+UNAVAILABLE_MESSAGES = (
+    "readonly",
+    "read-only",
+    "disk is full",
+    "disk i/o error",
+    "unable to open",
+    "database is locked",
+    "database is busy",
+)
+
+
+def unavailable_reason(exc: BaseException) -> str | None:
+    """Why the database as a whole cannot be written now (None: the record itself was the problem)."""
+    if isinstance(exc, sqlite3.OperationalError | OSError):
+        message = str(exc).lower()
+        for marker in UNAVAILABLE_MESSAGES:
+            if marker in message:
+                return str(exc)
+    return None
 
 
 class BackgroundWriter:
@@ -42,9 +66,16 @@ class BackgroundWriter:
             that could not be written even alone.
     """
 
-    def __init__(self, writer: Writer, on_error: Callable[[str, BaseException], None]) -> None:
+    def __init__(
+        self,
+        writer: Writer,
+        on_error: Callable[[str, BaseException], None],
+        on_unavailable: Callable[[str], None] | None = None,
+    ) -> None:
         self.writer = writer
         self._on_error = on_error
+        self._on_unavailable = on_unavailable
+        self.unavailable: str | None = None  # why writes fail now, while they do
         self._pending: collections.deque[Operation | threading.Event] = collections.deque()  # thread-safe
         self._wake = threading.Event()  # something is pending
         self._urgent = threading.Event()  # someone waits in flush(): no lingering
@@ -62,9 +93,41 @@ class BackgroundWriter:
         if not self._wake.is_set():
             self._wake.set()
 
+    def call(self, function: Callable[[Writer], object], timeout: float = 30.0) -> object:
+        """Run ``function(writer)`` on the writer thread, in order with what is queued; its result.
+
+        Raises:
+            TimeoutError: it did not run within ``timeout`` (the database may be unavailable).
+            Exception: whatever ``function`` raised (its transaction is rolled back).
+        """
+        if self.unavailable is not None:
+            raise TimeoutError(f"the database cannot be written now: {self.unavailable}")
+        outcome: list = []
+        done = threading.Event()
+
+        def operation(writer: Writer) -> None:
+            try:
+                outcome.append((True, function(writer)))
+            except BaseException as exc:
+                outcome.append((False, exc))
+                raise
+            finally:
+                done.set()
+
+        self.submit(operation)
+        self._urgent.set()
+        self._wake.set()
+        if not done.wait(timeout) or not outcome:
+            raise TimeoutError("the provenance writer did not answer")
+        ok, value = outcome[-1]
+        if not ok:
+            raise value
+        return value
+
     def flush(self, timeout: float = 10.0) -> bool:
-        """Wait until everything submitted before this call is written; False on timeout."""
-        if not self._thread.is_alive():
+        """Wait until everything submitted before this call is written; False on timeout, or at once
+        while the database cannot be written (a report must not hang the cell)."""
+        if not self._thread.is_alive() or self.unavailable is not None:
             return False
         marker = threading.Event()
         self._pending.append(marker)
@@ -86,6 +149,16 @@ class BackgroundWriter:
                 log.debug("provkernel: closing the database failed", exc_info=True)
 
     def _run(self) -> None:
+        # a thread of ours must never die with a traceback: it would be printed into the running cell
+        while True:
+            try:
+                self._loop()
+                return
+            except Exception:
+                log.exception("provkernel: the writer thread failed; it goes on")
+
+    def _loop(self) -> None:
+        failures = 0
         while True:
             self._wake.wait()
             if not self._stopping:
@@ -96,11 +169,32 @@ class BackgroundWriter:
             for start in range(0, len(items), MAX_BATCH):
                 chunk = items[start : start + MAX_BATCH]
                 batch = [item for item in chunk if not isinstance(item, threading.Event)]
-                if batch:
-                    self._write(batch)
+                kept = self._write(batch) if batch else []
                 for marker in chunk:
                     if isinstance(marker, threading.Event):
                         marker.set()
+                if kept:  # the database is unavailable: keep the rest for the next attempt
+                    rest = [
+                        item for item in items[start + MAX_BATCH :] if not isinstance(item, threading.Event)
+                    ]
+                    self._pending.extendleft(reversed(kept + rest))
+                    for marker in items[start + MAX_BATCH :]:
+                        if isinstance(marker, threading.Event):
+                            marker.set()
+                    break
+            if self.unavailable is not None:
+                if self._stopping:
+                    log.error(
+                        "provkernel: %d records not written at shutdown: %s",
+                        len(self._pending),
+                        self.unavailable,
+                    )
+                    return
+                time.sleep(BACKOFF_S[min(failures, len(BACKOFF_S) - 1)])
+                failures += 1
+                self._wake.set()
+                continue
+            failures = 0
             if self._stopping and not self._pending:
                 return
 
@@ -112,18 +206,43 @@ class BackgroundWriter:
             except IndexError:
                 return items
 
-    def _write(self, batch: list[Operation]) -> None:
+    def _write(self, batch: list[Operation]) -> list[Operation]:
+        """Write a batch; returns the operations to keep for later if the database is unavailable."""
         try:
             with self.writer.transaction():
                 for operation in batch:
                     operation(self.writer)
-            return
+            self._available()
+            return []
         except Exception as exc:  # noqa: BLE001 - retried below, one record at a time
+            if self._unavailable(exc):
+                return batch
             log.warning("provkernel: writing a batch of %d records failed (%s); retrying", len(batch), exc)
-        time.sleep(RETRY_DELAY_S)  # a lock held by another process, a full disk: give it a moment
-        for operation in batch:
+        for index, operation in enumerate(batch):
             try:
                 with self.writer.transaction():
                     operation(self.writer)
             except Exception as exc:  # noqa: BLE001 - reported, and the session goes on
+                if self._unavailable(exc):
+                    return batch[index:]
                 self._on_error(getattr(operation, "stage", "write"), exc)
+        self._available()
+        return []
+
+    def _unavailable(self, exc: BaseException) -> bool:
+        reason = unavailable_reason(exc)
+        if reason is None:
+            return False
+        if self.unavailable is None:
+            self.unavailable = reason
+            log.error("provkernel: the provenance database cannot be written (%s); records are kept", reason)
+            if self._on_unavailable is not None:
+                self._on_unavailable(reason)
+        return True
+
+    def _available(self) -> None:
+        if self.unavailable is not None:
+            log.warning(
+                "provkernel: the provenance database can be written again (%s before)", self.unavailable
+            )
+            self.unavailable = None

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from provkernel.log import make_private_dirs
 from provkernel.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 ENV_VAR = "PROVKERNEL_DB"
 BUSY_TIMEOUT_S = 30.0
+# Opening a new database while other kernels open it too can fail with "database is locked" before
+# SQLite's busy handler applies (switching to WAL, recovering the WAL index): the open is retried.
+OPEN_RETRY_S = 30.0
 
 
 class StoreError(Exception):
@@ -29,10 +35,16 @@ def default_path() -> Path:
 
 
 def _create_private(path: Path) -> None:
-    """Create the database file readable by its owner only (it holds code and values)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Create the database file readable by its owner only (it holds code and values), in a
+    directory only its owner can enter (created 0700 whatever the umask)."""
+    make_private_dirs(path.parent)
     fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
     os.close(fd)
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    message = str(exc).lower()
+    return "locked" in message or "busy" in message
 
 
 def connect(path: str | os.PathLike | None = None, *, create: bool = True) -> sqlite3.Connection:
@@ -43,6 +55,20 @@ def connect(path: str | os.PathLike | None = None, *, create: bool = True) -> sq
             written by a newer provkernel.
     """
     db_path = Path(path) if path is not None else default_path()
+    deadline = time.monotonic() + OPEN_RETRY_S
+    delay = 0.01
+    while True:
+        try:
+            return _connect_once(db_path, create)
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() > deadline:
+                raise StoreError(f"cannot use provenance database {db_path}: {exc}") from exc
+        time.sleep(delay * (1 + random.random()))
+        delay = min(delay * 2, 0.5)
+
+
+def _connect_once(db_path: Path, create: bool) -> sqlite3.Connection:
+    conn = None
     try:
         if not db_path.exists():
             if not create:
@@ -56,11 +82,15 @@ def connect(path: str | os.PathLike | None = None, *, create: bool = True) -> sq
         conn.execute("PRAGMA journal_size_limit=1048576")
         conn.execute("PRAGMA foreign_keys=ON")
         migrate(conn)
+        return conn
+    except sqlite3.OperationalError:
+        if conn is not None:
+            conn.close()
+        raise
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot use provenance database {db_path}: {exc}") from exc
     except OSError as exc:
         raise StoreError(f"cannot create provenance database {db_path}: {exc.strerror or exc}") from exc
-    return conn
 
 
 @contextlib.contextmanager
