@@ -1,102 +1,63 @@
 """IPython events → records → store: the provenance of each execution.
 
-One :class:`Recorder` per shell. Its event handlers never raise into the user's cell: every
-failure is caught, logged to the kernel log, counted, and stored as a capture error (visible
-in ``%prov status``).
+One :class:`Recorder` per shell. Each stage of capture (static facts, namespace, data, outputs,
+values, libraries, the write, the diagnosis) fails alone: the execution is recorded with what
+the other stages got, and the failure is counted per stage (``%prov status``), logged to the log
+file and stored. Nothing of ours reaches the cell's output streams; a condition the user must act
+on (the database cannot be written) is said once per session, as a display under the cell.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import contextlib
 import functools
 import logging
+import os
 import sys
-import threading
 import time
 import traceback as tb_module
-from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 
-from provkernel.capture.analysis import CodeFacts, FactsCache, code_hash
+from provkernel.capture.analysis import FactsCache, analyze, analyze_tree, code_hash, merged_facts
 from provkernel.capture.dataflow import AccessCollector
-from provkernel.capture.environment import LibraryResolver, classify_package, epoch_facts
-from provkernel.capture.identity import VSCODE_VARIABLE, notebook_identity
+from provkernel.capture.environment import LibraryResolver, classify_package
+from provkernel.capture.epochs import EpochTracker
+from provkernel.capture.execution import Finished, PendingWrite, Running
+from provkernel.capture.health import Health
 from provkernel.capture.outputs import OutputCollector
+from provkernel.capture.parsehook import ParseHook
 from provkernel.capture.runtime import ModuleWatcher, NamespaceWatcher
 from provkernel.capture.settings import Settings
 from provkernel.capture.symbols import symbol_events
-from provkernel.records import EpochFacts, ExecutionRecord, LibraryRecord
+from provkernel.log import log_to_file
+from provkernel.records import ExecutionRecord, LibraryRecord
+from provkernel.secrets import EnvironmentReads, Secrets
 from provkernel.store.background import BackgroundWriter
-from provkernel.store.database import StoreError, connect
+from provkernel.store.database import StoreError, connect, default_path
 from provkernel.store.writer import Writer, execution_id
+from provkernel.textsafety import MESSAGE_LIMIT, clip, clip_traceback, safe_text
 
 log = logging.getLogger("provkernel")
 
 # A request timestamp from the kernel older than this belongs to some other request.
 REQUEST_MAX_AGE_S = 5.0
-
-
-@dataclass
-class Running:
-    """The execution in progress."""
-
-    execution_id: int
-    code: str
-    facts: CodeFacts
-    started: float
-    cell_id: str | None
-    count: int | None
-    traceback_before: int  # id() of the shell's last traceback before the cell, to spot a stale one
-    pending: PendingWrite
-
-
-@dataclass
-class Finished:
-    """What listeners (crash diagnosis) receive after an execution is stored."""
-
-    execution_id: int
-    epoch_id: int
-    record: ExecutionRecord
-    facts: CodeFacts
-    code: str
-    cell_id: str | None
-    count: int | None
-    exception: BaseException | None = None
-    extra: dict = field(default_factory=dict)
-
-
-class PendingWrite:
-    """The two writes of one execution. Both run on the writer thread, in order; when the cell ended
-    before its start was written (most cells take milliseconds), the start writes the whole row and
-    the finish does not update it again."""
-
-    __slots__ = ("_whole_row", "epoch_id", "record", "start_args")
-
-    def __init__(self, start_args: tuple) -> None:
-        self.start_args = start_args
-        self.record: ExecutionRecord | None = None
-        self.epoch_id: int | None = None
-        self._whole_row = False
-
-    def write_start(self, writer: Writer) -> None:
-        record = self.record  # set by the main thread once the cell ends
-        writer.start_execution(*self.start_args, finished=record)
-        self._whole_row = record is not None
-
-    def write_finish(self, writer: Writer) -> None:
-        writer.finish_execution(self.epoch_id, self.record, row_written=self._whole_row)
+# Reasons the database cannot be written that the user must act on (a lock is waited out quietly).
+USER_ACTIONABLE = ("readonly", "read-only", "disk is full", "disk i/o error", "unable to open")
 
 
 def guarded(stage: str) -> Callable:
-    """Catch, log and count any failure of the decorated handler; the user's cell goes on."""
+    """Catch, log and count any failure of the decorated handler; the user's cell goes on.
+
+    ``KeyboardInterrupt`` is caught too: IPython would otherwise print a traceback for the
+    handler, and the cell it arrived in has already finished.
+    """
 
     def decorate(method: Callable) -> Callable:
         @functools.wraps(method)
         def wrapper(self: Recorder, *args, **kwargs):
             try:
                 return method(self, *args, **kwargs)
-            except Exception as exc:  # noqa: BLE001 - by design: capture must never break a cell
+            except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - by design
                 self.capture_failed(stage, exc)
                 return None
 
@@ -112,61 +73,90 @@ class Recorder:
         self.shell = shell
         self.settings = settings or Settings()
         self.kernel = kernel
-        self.errors = 0
-        self.recent_errors: deque[str] = deque(maxlen=20)
+        self.health = Health(self._store_failure)
         self.writer: BackgroundWriter | None = None
         self.db_path: str | None = None
+        self.log_path: str | None = None
         self.disabled_reason: str | None = None
-        self._warned = False
-        self.epoch_id: int | None = None
-        self.epoch_number: int | None = None
-        self.notebook: str | None = None
+        self.epochs = EpochTracker(shell, kernel)
         self.facts = FactsCache()
         self.namespace = NamespaceWatcher(shell.user_ns, getattr(shell, "user_ns_hidden", {}))
         self.modules = ModuleWatcher()
         self.files = AccessCollector(self.settings.hash_limit_bytes, ignore_dirs=_kernel_dirs())
         self.outputs = OutputCollector()
         self.libraries = LibraryResolver(self._store_libraries)
+        self.secrets = Secrets(read=EnvironmentReads.names)
+        self.parse_hook = ParseHook(shell, self._observe_parse)
         self.last_writer: dict[str, int] = {}
         self.listeners: list[Callable[[Finished], None]] = []
-        self._running: Running | None = None
+        # cells in progress, outermost first: (IPython's ExecutionInfo, the execution or None)
+        self._stack: list[tuple[object, Running | None]] = []
         self._request: tuple[float, str | None] | None = None
         self._seq = 0
-        self._epoch_started = time.time()
-        self._epoch_facts: EpochFacts | None = None
-        self._prepared_epoch: tuple[int, int, str] | None = None
-        self._vscode_name: object = None
-        self._facts_ready = threading.Event()
         self._installed = False
         self._closed = False
+
+    # --- compatibility: what reports and tests read ------------------------------------
+    @property
+    def errors(self) -> int:
+        """Failures of our own code in this kernel session."""
+        return self.health.total
+
+    @property
+    def recent_errors(self):
+        """The latest failure messages."""
+        return self.health.recent
+
+    @property
+    def epoch_id(self) -> int | None:
+        return self.epochs.epoch_id
+
+    @property
+    def epoch_number(self) -> int | None:
+        return self.epochs.number
+
+    @property
+    def notebook(self) -> str | None:
+        return self.epochs.notebook
+
+    @property
+    def _running(self) -> Running | None:
+        return self._stack[0][1] if self._stack else None
 
     # --- lifecycle ------------------------------------------------------------------
     def open(self) -> bool:
         """Open the database; on failure keep running without recording (and say so once)."""
+        EnvironmentReads.install()
         if not self.settings.record:
             self.disabled_reason = "recording is switched off (c.ProvKernel.record = False)"
             return False
         try:
-            conn = connect(self.settings.database())
+            path = self.settings.database() or str(default_path())
+            self.log_path = log_to_file(os.path.dirname(os.path.abspath(path)))
+        except Exception:  # noqa: BLE001 - without a log file, messages are dropped
+            path = self.settings.database()
+        try:
+            conn = connect(path)
             conn.execute("PRAGMA busy_timeout = 5000")  # never hold a cell long for another kernel's lock
         except StoreError as exc:
             self.disabled_reason = str(exc)
-            log.warning("provkernel: not recording provenance: %s", exc)
+            log.warning("not recording provenance: %s", exc)
+            self.health.raise_notice("not recording provenance", _what_to_do(str(exc)))
             return False
         self.db_path = conn.execute("PRAGMA database_list").fetchone()[2]
-        self.writer = BackgroundWriter(Writer(conn), self._write_failed)
-        # Gathering the epoch's facts takes milliseconds: do it now, off the first cell's path.
-        threading.Thread(target=self._gather_epoch_facts, name="provkernel-epoch", daemon=True).start()
+        self.writer = BackgroundWriter(Writer(conn), self._write_failed, self._database_unavailable)
+        self.epochs.start(self.writer)
         self.files.ignore_file(self.db_path)
         return True
 
     def install(self) -> None:
-        """Register with the shell's events, the audit hook and the output hooks."""
+        """Register with the shell's events, its parser, the audit hook and the output hooks."""
         if self._installed:
             return
         events = self.shell.events
         events.register("pre_run_cell", self.pre_run_cell)
         events.register("post_run_cell", self.post_run_cell)
+        self.parse_hook.install()
         self.files.install()
         self.outputs.install(self.shell)
         self._installed = True
@@ -180,6 +170,7 @@ class Recorder:
                 self.shell.events.unregister(name, handler)
             except ValueError:
                 pass
+        self.parse_hook.uninstall()
         self.files.stop()
         self.outputs.uninstall()
         self._installed = False
@@ -192,13 +183,8 @@ class Recorder:
         self._closed = True
         self.libraries.flush()
         if self.writer is not None:
-            self._facts_ready.wait(5.0)
-            if self.epoch_id is not None:
-                epoch_id, ended = self.epoch_id, time.time()
-                self.writer.submit(lambda w: w.end_epoch(epoch_id, ended))
-            elif self._prepared_epoch is not None:  # the kernel ran nothing: leave no empty epoch behind
-                unused = self._prepared_epoch[0]
-                self.writer.submit(lambda w: w.discard_epoch_if_empty(unused))
+            self.files.hasher.wait(2.0)
+            self.epochs.close(self.writer)
             self.writer.close()
 
     def flush(self) -> None:
@@ -210,7 +196,8 @@ class Recorder:
     @property
     def current_execution_id(self) -> int | None:
         """The execution running now (the cell calling a magic), if it is being recorded."""
-        return self._running.execution_id if self._running is not None else None
+        running = self._running
+        return running.execution_id if running is not None else None
 
     # --- requests from the kernel -----------------------------------------------------
     def note_request(self, received: float, cell_id: str | None) -> None:
@@ -222,7 +209,7 @@ class Recorder:
         """An execute request the kernel aborted because an earlier cell failed."""
         if self.writer is None or not code.strip():
             return
-        self._ensure_epoch()
+        self.epochs.ensure(self.writer, self.last_writer)
         digest = code_hash(code)
         facts, _ = self.facts.get(self._transform(code), digest)
         args = (
@@ -239,13 +226,35 @@ class Recorder:
         self.writer.submit(lambda w: w.start_execution(*args))
 
     # --- IPython events ---------------------------------------------------------------
-    @guarded("pre_run_cell")
     def pre_run_cell(self, info) -> None:
-        """Insert the execution and snapshot the state it starts from."""
-        self._running = None
-        if self.writer is None:
-            self._warn_once()
+        """Insert the execution and snapshot the state it starts from (a cell run from inside a cell,
+        such as a ``%%capture`` body, becomes part of the outer execution)."""
+        if self._stack:
+            self._stack.append((info, None))
+            outer = self._running
+            if outer is not None:
+                with self.stage("static"):
+                    outer.nested.append(self._facts_of(info.raw_cell, _transformed(info)))
             return
+        running = None
+        try:
+            running = self._begin(info)
+        except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001
+            self.capture_failed("pre_run_cell", exc)
+        self._stack.append((info, running))
+        if running is None:
+            return
+        with self.stage("namespace"):
+            self.modules.absorb()
+            self.namespace.before()
+        with self.stage("outputs"):
+            self.outputs.start()
+        with self.stage("data"):
+            self.files.start()
+
+    def _begin(self, info) -> Running | None:
+        if self.writer is None:
+            return None
         now = time.time()
         started, cell_id = now, getattr(info, "cell_id", None)
         if self._request is not None:
@@ -253,81 +262,120 @@ class Recorder:
             self._request = None
             if now - received < REQUEST_MAX_AGE_S:
                 started, cell_id = received, cell_id or request_cell
-        self._ensure_epoch()
+        self.epochs.ensure(self.writer, self.last_writer, on_new=self._reset_sequence)
         code = info.raw_cell
         digest = code_hash(code)
-        transformed = getattr(info, "transformed_cell", None)
-        facts, _ = self.facts.get(transformed if transformed is not None else self._transform(code), digest)
         count = self.shell.execution_count - 1 if info.store_history else None
-        execution_id = self._next_id()
-        pending = PendingWrite(
-            (execution_id, self.epoch_id, count, cell_id, digest, code, facts.to_json, started)
+        running = Running(
+            info,
+            self._next_id(),
+            code,
+            digest,
+            _transformed(info),
+            self.facts.cached(digest),
+            started,
+            cell_id,
+            count,
         )
-        self.writer.submit(pending.write_start)
-        stale_traceback = id(getattr(self.shell, "_last_traceback", None))
-        self._running = Running(execution_id, code, facts, started, cell_id, count, stale_traceback, pending)
-        self.modules.absorb()
-        self.namespace.before()
-        self.outputs.start()
-        self.files.start()
+        running.pending = PendingWrite(running, self.epoch_id)
+        self.writer.submit(running.pending.write_start)
+        return running
 
-    @guarded("post_run_cell")
+    def _observe_parse(self, source: str, tree) -> None:
+        """IPython parsed a cell (called right before it runs): analyse its tree if not known yet."""
+        running = self._running
+        if running is None or running.parsed or len(self._stack) != 1:
+            return
+        if source != running.transformed:
+            return  # another parse during the cell (%time, a nested run_cell)
+        running.parsed = True
+        if running.facts is None:
+            with self.stage("static"):
+                running.facts = self.facts.put(
+                    running.code_hash, analyze_tree(tree, running.code_hash, source)
+                )
+
     def post_run_cell(self, result) -> None:
         """Turn what the execution did into records and store them."""
-        self.files.stop()
-        running, self._running = self._running, None
+        try:
+            self._finish(result)
+        except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001
+            self.capture_failed("post_run_cell", exc)
+        with self.stage("notice"):
+            self._show_notice()
+
+    def _finish(self, result) -> None:
+        # IPython sends post_run_cell without pre_run_cell for an empty cell: match by ExecutionInfo
+        if not self._stack or self._stack[-1][0] is not result.info:
+            return
+        _, running = self._stack.pop()
+        if self._stack:
+            return  # a cell run from inside the execution: its effects are the outer one's
+        with self.stage("data"):
+            self.files.stop()
         exception = result.error_before_exec or result.error_in_exec
         if running is None or self.writer is None:
             if exception is not None and self.listeners:
                 self._notify_unrecorded(result, exception)  # diagnosis still works without a database
             return
-        record = ExecutionRecord(running.execution_id, time.time(), "ok" if exception is None else "error")
-        if exception is not None:
-            record.ename, record.evalue = type(exception).__name__, str(exception)
-            record.traceback = self._traceback(exception, running.traceback_before)
-        # Each part is captured on its own: one failing leaves the others, and the execution
-        # itself is recorded with its status whatever happens.
-        try:
-            record.symbols = self._symbols(running, exception)
-        except Exception as exc:  # noqa: BLE001 - counted, logged and stored by capture_failed
-            self.capture_failed("lineage", exc)
-        try:
+        exception = exception or self._display_error()
+        record = self._record(running, exception)
+        with self.stage("static"):
+            if running.facts is None:
+                running.facts = self._facts_of(running.code, running.transformed)
+        facts = running.facts or analyze("", running.code_hash)
+        with self.stage("lineage"):
+            record.symbols = self._symbols(running, merged_facts(facts, running.nested), exception)
+        with self.stage("data"):
             record.data = self.files.drain()
-        except Exception as exc:  # noqa: BLE001
-            self.capture_failed("data", exc)
-        record.outputs = self.outputs.records
-        try:
-            self._submit_libraries(running)
-        except Exception as exc:  # noqa: BLE001
-            self.capture_failed("libraries", exc)
+            self._hash_later(running.execution_id, self.files.pending_hashes)
+        with self.stage("outputs"):
+            record.outputs = self.outputs.records
+        with self.stage("libraries"):
+            self._submit_libraries(running, facts)
         running.pending.record = record
         running.pending.epoch_id = self.epoch_id
         self.writer.submit(running.pending.write_finish)
-        self._notify(
-            Finished(
-                running.execution_id,
-                self.epoch_id,
-                record,
-                running.facts,
-                running.code,
-                running.cell_id,
-                running.count,
-                exception,
-            )
+        finished = Finished(
+            running.execution_id,
+            self.epoch_id,
+            record,
+            facts,
+            running.code,
+            running.cell_id,
+            running.count,
+            exception,
         )
+        self._notify(finished)
+
+    def _record(self, running: Running, exception: BaseException | None) -> ExecutionRecord:
+        """The execution's status as the user saw it, with a bounded, scrubbed error."""
+        record = ExecutionRecord(running.execution_id, time.time(), "ok" if exception is None else "error")
+        if exception is not None:
+            with self.stage("record"):
+                record.ename = type(exception).__name__
+                record.evalue = self.secrets.scrub(clip(safe_text(_message(exception)), MESSAGE_LIMIT))
+                record.traceback = [
+                    self.secrets.scrub(line) for line in clip_traceback(self._traceback(exception))
+                ]
+        return record
+
+    def _display_error(self) -> BaseException | None:
+        """The error shown while displaying the cell's result (a ``__repr__`` that raised), if any:
+        ipykernel then replies with an error, so the execution failed as far as the user can see."""
+        if getattr(self.shell, "_last_traceback_during_displayhook", False):
+            return getattr(sys, "last_value", None) or RuntimeError("the result could not be displayed")
+        return None
 
     def _notify(self, finished: Finished) -> None:
         for listener in list(self.listeners):
-            try:
+            with self.stage(getattr(listener, "__name__", "listener")):
                 listener(finished)
-            except Exception as exc:  # noqa: BLE001
-                self.capture_failed(getattr(listener, "__name__", "listener"), exc)
 
     def _notify_unrecorded(self, result, exception: BaseException) -> None:
-        record = ExecutionRecord(
-            0, time.time(), "error", ename=type(exception).__name__, evalue=str(exception)
-        )
-        record.traceback = self._traceback(exception, None)
+        record = ExecutionRecord(0, time.time(), "error", ename=type(exception).__name__)
+        record.evalue = self.secrets.scrub(clip(safe_text(_message(exception)), MESSAGE_LIMIT))
+        record.traceback = [self.secrets.scrub(line) for line in clip_traceback(self._traceback(exception))]
         code = getattr(result.info, "raw_cell", "") if result.info is not None else ""
         count = result.execution_count if result.info is not None and result.info.store_history else None
         self._notify(
@@ -335,17 +383,39 @@ class Recorder:
         )
 
     # --- helpers ----------------------------------------------------------------------
-    def _symbols(self, running: Running, exception: BaseException | None) -> list:
+    @contextlib.contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Run one stage of capture: a failure is counted under ``name`` and the others go on."""
+        try:
+            yield
+        except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - by design
+            self.capture_failed(name, exc)
+
+    def _facts_of(self, code: str, transformed: str):
+        return self.facts.get(transformed, code_hash(code))[0]
+
+    def _symbols(self, running: Running, facts, exception: BaseException | None) -> list:
         change = self.namespace.after()
         return symbol_events(
-            running.facts,
+            facts,
             change,
             self.shell.user_ns,
             self.last_writer,
             running.execution_id,
             exception,
             self.settings.value_max_length,
+            self.secrets,
+            self.capture_failed,
         )
+
+    def _hash_later(self, execution: int, pending) -> None:
+        writer = self.writer
+        for path, mode, st in pending:
+
+            def done(digest: str, path=path, mode=mode) -> None:
+                writer.submit(lambda w: w.set_data_hash(execution, path, mode, digest))
+
+            self.files.hasher.later(path, st, done)
 
     def _transform(self, code: str) -> str:
         try:
@@ -353,67 +423,30 @@ class Recorder:
         except Exception:  # noqa: BLE001 - IPython reports the error itself when it runs the cell
             return code
 
-    def _traceback(self, exception: BaseException, stale: int | None) -> list[str]:
-        """The traceback IPython showed (with its colours), unless it is a stale one from before the cell."""
+    def _traceback(self, exception: BaseException) -> list[str]:
+        """The traceback IPython showed (with its colours), else one formatted here."""
         stb = getattr(self.shell, "_last_traceback", None)
-        if stb and id(stb) != stale:
+        if stb:
             return list(stb)
-        return tb_module.format_exception(exception)
-
-    def _gather_epoch_facts(self) -> None:
-        """At start-up, off the first cell's path: gather the epoch's facts and register the epoch."""
         try:
-            facts = dataclasses.replace(epoch_facts(self.kernel), started=self._epoch_started)
-            self._epoch_facts = facts
-            notebook = notebook_identity(self.shell.user_ns)
-            epoch_id, number = self.writer.writer.begin_epoch(notebook, facts)
-            self._prepared_epoch = (epoch_id, number, notebook)
-        except Exception:  # done again, and reported, on the first cell
-            log.debug("provkernel: preparing the epoch failed", exc_info=True)
-        finally:
-            self._facts_ready.set()
+            return tb_module.format_exception(exception)
+        except Exception:  # noqa: BLE001 - an exception whose formatting raises
+            return [f"{type(exception).__name__}"]
+
+    def _reset_sequence(self) -> None:
+        self._seq = 0
 
     def _next_id(self) -> int:
         self._seq += 1
         return execution_id(self.epoch_id, self._seq)
 
-    def _ensure_epoch(self) -> None:
-        # The identity is fixed for an epoch, except that VS Code names its notebook in the namespace.
-        vscode = self.shell.user_ns.get(VSCODE_VARIABLE)
-        if self.epoch_id is not None and vscode == self._vscode_name:
-            return
-        self._vscode_name = vscode
-        notebook = notebook_identity(self.shell.user_ns)
-        if self.epoch_id is not None and notebook == self.notebook:
-            return
-        if self.epoch_id is None:
-            self._facts_ready.wait(5.0)
-            prepared, self._prepared_epoch = self._prepared_epoch, None
-            if prepared is not None:
-                self.epoch_id, self.epoch_number, self.notebook = prepared
-                if notebook != self.notebook:  # VS Code named the notebook after start-up
-                    self.epoch_number = self.writer.writer.move_epoch(self.epoch_id, notebook)
-                    self.notebook = notebook
-                return
-        else:
-            # the notebook was named after executions were recorded: the same process is a new epoch of it
-            old, ended = self.epoch_id, time.time()
-            self.writer.submit(lambda w: w.end_epoch(old, ended))
-            self.last_writer.clear()
-        facts = self._epoch_facts or dataclasses.replace(
-            epoch_facts(self.kernel), started=self._epoch_started
-        )
-        self.epoch_id, self.epoch_number = self.writer.writer.begin_epoch(notebook, facts)
-        self.notebook = notebook
-        self._seq = 0
-
-    def _submit_libraries(self, running: Running) -> None:
+    def _submit_libraries(self, running: Running, facts) -> None:
         packages: dict[str, tuple[str, str, int]] = {}
         for name in self.modules.new_packages():
             kind = classify_package(name)
             if kind == "package":
                 packages[name] = (name, "indirect", running.execution_id)
-        for imp in running.facts.imports:
+        for imp in facts.imports:
             name = imp.package
             kind = classify_package(name) if name else None
             if kind is not None and name in sys.modules:
@@ -425,26 +458,54 @@ class Recorder:
         if self.writer is not None:
             self.writer.submit(lambda w: w.add_libraries(epoch_id, libraries))
 
-    def _warn_once(self) -> None:
-        if not self._warned and self.disabled_reason and self.settings.record:
-            self._warned = True
-            print(f"provkernel: not recording provenance: {self.disabled_reason}", file=sys.stderr)
+    def _show_notice(self) -> None:
+        notice = self.health.take_notice()
+        if notice is None:
+            return
+        from IPython.display import display
+
+        with self.outputs.muted():
+            display(notice.bundle(), raw=True)
 
     def capture_failed(self, stage: str, exc: BaseException) -> None:
         """Log and count a failure of our own code; store it if the database still works."""
-        self.errors += 1
-        message = f"{type(exc).__name__}: {exc}"
-        self.recent_errors.append(f"{stage}: {message}")
-        log.error("provkernel capture failed in %s", stage, exc_info=exc)
+        self.health.failed(stage, exc)
+
+    def _store_failure(self, stage: str, message: str) -> None:
         if self.writer is not None:
             epoch_id, when = self.epoch_id, time.time()
-            self.writer.submit(lambda w: w.capture_error(epoch_id, when, stage, message))
+            text = self.secrets.scrub(message)
+            self.writer.submit(lambda w: w.capture_error(epoch_id, when, stage, text))
 
     def _write_failed(self, stage: str, exc: BaseException) -> None:
         """A record could not be written (called on the writer thread)."""
-        self.errors += 1
-        self.recent_errors.append(f"write: {type(exc).__name__}: {exc}")
-        log.error("provkernel: a provenance record could not be written", exc_info=exc)
+        self.health.failed(f"write {stage}", exc, store=False)
+
+    def _database_unavailable(self, reason: str) -> None:
+        """Writes fail as a whole (called on the writer thread): say so once if the user must act."""
+        if any(marker in reason.lower() for marker in USER_ACTIONABLE):
+            self.health.raise_notice("provenance is not being saved", _what_to_do(reason))
+
+
+def _message(exception: BaseException) -> str:
+    try:
+        return str(exception)
+    except Exception:  # noqa: BLE001 - a __str__ that raises: IPython showed "<unprintable …>" too
+        return f"<unprintable {type(exception).__name__} object>"
+
+
+def _transformed(info) -> str:
+    transformed = getattr(info, "transformed_cell", None)
+    return transformed if transformed is not None else info.raw_cell
+
+
+def _what_to_do(reason: str) -> str:
+    lower = reason.lower()
+    if "disk is full" in lower:
+        return f"the disk is full ({reason}). Free some space; records are kept in memory meanwhile."
+    if "readonly" in lower or "read-only" in lower:
+        return f"the database cannot be written ({reason}). Make it writable or set PROVKERNEL_DB."
+    return f"{reason}. Set PROVKERNEL_DB to a writable path (or c.ProvKernel.db_path)."
 
 
 def _kernel_dirs() -> list[str]:

@@ -41,6 +41,17 @@ class StatusReport(Report):
             table.add_row("notebook", d["notebook"])
         if d.get("epoch") is not None:
             table.add_row("this kernel", f"epoch {d['epoch']} · capture errors {d['kernel_capture_errors']}")
+        if d.get("capture_errors_by_stage"):
+            table.add_row(
+                "errors by stage",
+                ", ".join(f"{stage} {n}" for stage, n in d["capture_errors_by_stage"].items()),
+            )
+        if d.get("writes_unavailable"):
+            table.add_row(
+                "writes", Text(f"failing: {d['writes_unavailable']} (records kept in memory)", style="red")
+            )
+        if d.get("log"):
+            table.add_row("log", d["log"])
         if d.get("recording") is False:
             table.add_row("recording", Text(f"off: {d.get('disabled_reason')}", style="red"))
         for name, count in d["counts"].items():
@@ -72,6 +83,9 @@ def build(context: ReportContext, args: argparse.Namespace) -> StatusReport:
     if recorder is not None:
         data["epoch"] = recorder.epoch_number
         data["kernel_capture_errors"] = recorder.errors
+        data["capture_errors_by_stage"] = recorder.health.by_stage()
         data["recording"] = recorder.writer is not None
         data["disabled_reason"] = recorder.disabled_reason
+        data["log"] = recorder.log_path
+        data["writes_unavailable"] = recorder.writer.unavailable if recorder.writer is not None else None
     return StatusReport(data)
