@@ -28,6 +28,7 @@ REPORTS: dict[str, str] = {
     "outputs": "provkernel.reports.outputs",
     "export": "provkernel.reports.export",
     "clear": "provkernel.reports.clear",
+    "redact": "provkernel.reports.redact",
 }
 
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import threading
 
 from rich.text import Text
 
 from provkernel.errors import UsageError
 from provkernel.reports import ReportContext
-from provkernel.reports.common import JsonReport
+from provkernel.reports.common import JsonReport, on_writer
 from provkernel.store.database import connect
 from provkernel.store.maintenance import forget_in_transaction, forget_notebook
 
@@ -44,7 +43,14 @@ def build(context: ReportContext, args: argparse.Namespace) -> ClearReport:
         )
     recorder = context.recorder
     if recorder is not None and recorder.writer is not None and recorder.epoch_id is not None:
-        done = _forget_through_writer(recorder, notebook["id"])
+        epoch_id = recorder.epoch_id
+
+        def forget(writer) -> dict[str, int]:
+            result = forget_in_transaction(writer.conn, notebook["id"], keep_epoch=epoch_id)
+            writer.forget_cached_code()  # the writer remembers which code texts it stored; some are gone
+            return result
+
+        done = on_writer(recorder, forget)
     else:
         conn = connect(context.queries.path, create=False)
         try:
@@ -52,24 +58,3 @@ def build(context: ReportContext, args: argparse.Namespace) -> ClearReport:
         finally:
             conn.close()
     return ClearReport({"notebook": notebook["path"], **done, "kept_current_epoch": recorder is not None})
-
-
-def _forget_through_writer(recorder, notebook_id: int) -> dict[str, int]:
-    """Run the delete on the kernel's writer thread, so it is ordered with the records still queued."""
-    result: dict[str, int] = {}
-    finished = threading.Event()
-    epoch_id = recorder.epoch_id
-
-    def forget(writer) -> None:
-        try:
-            result.update(forget_in_transaction(writer.conn, notebook_id, keep_epoch=epoch_id))
-            # the writer remembers which code texts it stored; some were just deleted
-            writer.forget_cached_code()
-        finally:
-            finished.set()
-
-    recorder.writer.submit(forget)
-    recorder.writer.flush()
-    if not finished.wait(30) or not result:
-        raise UsageError("the history could not be cleared (see %prov status for the error)")
-    return result

@@ -31,6 +31,14 @@ class JsonReport(Report):
         return self.data
 
 
+def on_writer(recorder: Any, function: Callable[[Any], Any]) -> Any:
+    """Run a maintenance write on the kernel's writer thread, ordered with the records still queued."""
+    try:
+        return recorder.writer.call(function)
+    except Exception as exc:
+        raise UsageError(f"the history could not be changed: {type(exc).__name__}: {exc}") from exc
+
+
 def epochs_of(context: ReportContext) -> list[dict[str, Any]]:
     """The notebook's epochs (a usage error when nothing is recorded)."""
     notebook = context.require_notebook()
