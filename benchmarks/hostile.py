@@ -47,13 +47,18 @@ CASES: dict[str, tuple[list[str], str]] = {
     "slow __eq__/__hash__ globals key, next cell": ([SLOW + "globals()[Slow()] = 1"], "y = 2"),
     "reading a FIFO": ([], FIFO),
     "500-term sum": ([], "total = " + " + ".join(f"{i}" for i in range(500))),
-    "400 chained calls": (["class C:\n    def f(self):\n        return self\nc = C()"], "r = c" + ".f()" * 400),
+    "400 chained calls": (
+        ["class C:\n    def f(self):\n        return self\nc = C()"],
+        "r = c" + ".f()" * 400,
+    ),
     "~ × 500": (["x = 1"], "y = " + "~" * 500 + "x"),
     "nested lambdas × 100": ([], "f = " + "lambda: " * 100 + "1"),
     "lone surrogate in message and file name": (
         [],
-        "import os, tempfile\np = os.path.join(tempfile.mkdtemp(), 'caf\\udce9.txt')\n"
-        "open(p, 'w').write('x')\nraise ValueError('bad \\udce9 byte')",
+        (
+            "import os, tempfile\np = os.path.join(tempfile.mkdtemp(), 'caf\\udce9.txt')\n"
+            "open(p, 'w').write('x')\nraise ValueError('bad \\udce9 byte')"
+        ),
     ),
 }
 

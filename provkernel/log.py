@@ -13,6 +13,7 @@ import logging
 import logging.handlers
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 LOGGER_NAME = "provkernel"
@@ -25,13 +26,29 @@ FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s | %(message)s"
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """A rotating log whose files are readable by their owner only, whatever the umask.
 
-    Logged messages can quote code and error messages, so they get the database's permissions.
+    Logged messages can quote code and error messages, so they get the database's permissions, and
+    pass through the same secret scrubbing as stored text (:func:`scrub_log_with`).
     """
+
+    scrub: Callable[[str], str] | None = None
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        scrub = PrivateRotatingFileHandler.scrub
+        return scrub(text) if scrub is not None else text
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        """A full disk must not make logging print "--- Logging error ---" into the cell."""
 
     def _open(self):
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         os.fchmod(fd, 0o600)
         return os.fdopen(fd, self.mode, encoding=self.encoding, errors="backslashreplace")
+
+
+def scrub_log_with(scrub: Callable[[str], str] | None) -> None:
+    """Pass every logged line through ``scrub`` (secret values, URL passwords)."""
+    PrivateRotatingFileHandler.scrub = scrub
 
 
 def make_private_dirs(path: Path) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import builtins
 import hashlib
+import warnings
 from dataclasses import dataclass, field
 
 BUILTIN_NAMES = frozenset(dir(builtins)) | {"__file__", "__name__", "__builtins__", "get_ipython", "display"}
@@ -527,7 +528,10 @@ def analyze(code: str, code_id: str | None = None) -> CodeFacts:
     """
     code_id = code_id or code_hash(code)
     try:
-        tree = ast.parse(code)
+        with warnings.catch_warnings():
+            # IPython already showed the cell's SyntaxWarnings once; a second parse must not repeat them
+            warnings.simplefilter("ignore")
+            tree = ast.parse(code)
     except (SyntaxError, ValueError):
         return CodeFacts(code_hash=code_id, syntax_error=True)
     except (RecursionError, MemoryError):

@@ -18,7 +18,7 @@ import time
 import traceback as tb_module
 from collections.abc import Callable, Iterator
 
-from provkernel.capture.analysis import FactsCache, analyze, analyze_tree, code_hash, merged_facts
+from provkernel.capture.analysis import CodeFacts, FactsCache, analyze_tree, code_hash, merged_facts
 from provkernel.capture.dataflow import AccessCollector
 from provkernel.capture.environment import LibraryResolver, classify_package
 from provkernel.capture.epochs import EpochTracker
@@ -29,7 +29,7 @@ from provkernel.capture.parsehook import ParseHook
 from provkernel.capture.runtime import ModuleWatcher, NamespaceWatcher
 from provkernel.capture.settings import Settings
 from provkernel.capture.symbols import symbol_events
-from provkernel.log import log_to_file
+from provkernel.log import log_to_file, scrub_log_with
 from provkernel.records import ExecutionRecord, LibraryRecord
 from provkernel.secrets import EnvironmentReads, Secrets
 from provkernel.store.background import BackgroundWriter
@@ -132,6 +132,7 @@ class Recorder:
             return False
         try:
             path = self.settings.database() or str(default_path())
+            scrub_log_with(self.secrets.scrub)
             self.log_path = log_to_file(os.path.dirname(os.path.abspath(path)))
         except Exception:  # noqa: BLE001 - without a log file, messages are dropped
             path = self.settings.database()
@@ -323,7 +324,7 @@ class Recorder:
         with self.stage("static"):
             if running.facts is None:
                 running.facts = self._facts_of(running.code, running.transformed)
-        facts = running.facts or analyze("", running.code_hash)
+        facts = running.facts or CodeFacts(code_hash=running.code_hash, partial=True)
         with self.stage("lineage"):
             record.symbols = self._symbols(running, merged_facts(facts, running.nested), exception)
         with self.stage("data"):
@@ -333,9 +334,10 @@ class Recorder:
             record.outputs = self.outputs.records
         with self.stage("libraries"):
             self._submit_libraries(running, facts)
-        running.pending.record = record
-        running.pending.epoch_id = self.epoch_id
-        self.writer.submit(running.pending.write_finish)
+        with self.stage("writer"):
+            running.pending.record = record
+            running.pending.epoch_id = self.epoch_id
+            self.writer.submit(running.pending.write_finish)
         finished = Finished(
             running.execution_id,
             self.epoch_id,

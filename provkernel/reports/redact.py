@@ -19,7 +19,7 @@ from provkernel.reports import ReportContext
 from provkernel.reports.common import JsonReport, on_writer
 from provkernel.secrets import REDACTED, Secrets
 from provkernel.store.database import connect
-from provkernel.store.maintenance import redact_in_transaction, redact_notebook
+from provkernel.store.maintenance import checkpoint, redact_in_transaction, redact_notebook
 
 HELP = "remove secrets from this notebook's stored history (env secrets, --value VALUE, URL passwords)"
 
@@ -66,6 +66,7 @@ def build(context: ReportContext, args: argparse.Namespace) -> RedactReport:
     scrub = _Scrubber(secrets, args.value)
     if recorder is not None and recorder.writer is not None:
         rewritten = on_writer(recorder, lambda w: redact_in_transaction(w.conn, notebook["id"], scrub))
+        checkpoint(context.queries.conn)
     else:
         conn = connect(context.queries.path, create=False)
         try:

@@ -81,6 +81,8 @@ def _connect_once(db_path: Path, create: bool) -> sqlite3.Connection:
         conn.execute("PRAGMA wal_autocheckpoint=256")
         conn.execute("PRAGMA journal_size_limit=1048576")
         conn.execute("PRAGMA foreign_keys=ON")
+        # deleted and rewritten text (clear, redact) is overwritten with zeros, not left in free pages
+        conn.execute("PRAGMA secure_delete=ON")
         migrate(conn)
         return conn
     except sqlite3.OperationalError:

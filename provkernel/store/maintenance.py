@@ -78,7 +78,14 @@ def redact_notebook(
     ``%bugdoc`` runs. Returns how many stored texts changed, per kind.
     """
     with transaction(conn):
-        return redact_in_transaction(conn, notebook_id, scrub)
+        changed = redact_in_transaction(conn, notebook_id, scrub)
+    checkpoint(conn)
+    return changed
+
+
+def checkpoint(conn: sqlite3.Connection) -> None:
+    """Move the WAL into the database and truncate it (old versions of rewritten pages leave the disk)."""
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def redact_in_transaction(
@@ -102,8 +109,8 @@ def redact_in_transaction(
 
     rewrite(
         "code",
-        f"SELECT hash, text FROM code WHERE hash IN (SELECT code_hash FROM executions WHERE id IN ({executions}))",
-        "UPDATE code SET text = ? WHERE hash = ?",
+        f"SELECT hash, text, facts FROM code WHERE hash IN (SELECT code_hash FROM executions WHERE id IN ({executions}))",
+        "UPDATE code SET text = ?, facts = ? WHERE hash = ?",
         notebook_id,
     )
     rewrite(
