@@ -10,17 +10,22 @@ Pure AST analysis, cached by code hash, so a cell that is run again costs one di
 from __future__ import annotations
 
 import ast
-import builtins
-import hashlib
 import warnings
 from dataclasses import dataclass, field
 
-BUILTIN_NAMES = frozenset(dir(builtins)) | {"__file__", "__name__", "__builtins__", "get_ipython", "display"}
+from provkernel.capture.facts import (  # noqa: F401 - CONSUMING_METHODS and code_hash are used by importers
+    BUILTIN_NAMES,
+    CONSUMING_METHODS,
+    CodeFacts,
+    Import,
+    Update,
+    code_hash,
+    merged_facts,
+)
+from provkernel.capture.shallow import shallow_facts
 
-# Methods that change their receiver when called as a statement whose result is discarded
-# (``lst.append(x)``, ``model.fit(X, y)``) are recognised by the discarded result, not by a list;
-# these names mark the in-place operations that consume their input (crash evidence).
-CONSUMING_METHODS = frozenset({"drop", "pop", "popitem", "remove", "clear", "dropna", "drop_duplicates"})
+MAX_FULL_STATEMENTS = 2000  # longer cells (generated code) get the shallow facts
+
 # Calls that only read or export their receiver, though their result is discarded (``df.to_csv(p)``,
 # ``model.save(p)``, ``df.head()``): not updates.
 READ_ONLY_METHODS = frozenset(
@@ -67,98 +72,6 @@ READ_ONLY_PREFIXES = ("to_", "get_", "is_", "has_", "plot_", "show_", "save_", "
 
 def _is_read_only(method: str) -> bool:
     return method in READ_ONLY_METHODS or method.startswith(READ_ONLY_PREFIXES)
-
-
-@dataclass(frozen=True)
-class Import:
-    """One imported name: ``import numpy as np`` → Import("numpy", None, "np")."""
-
-    module: str
-    name: str | None
-    alias: str
-    line: int
-
-    @property
-    def package(self) -> str:
-        """Top-level package of the module (``sklearn`` for ``sklearn.model_selection``)."""
-        return self.module.split(".")[0]
-
-
-@dataclass(frozen=True)
-class Update:
-    """An existing object changed in place: ``df.dropna(inplace=True)`` → Update("df", "dropna", 3)."""
-
-    name: str
-    how: str
-    line: int
-
-    @property
-    def consumes(self) -> bool:
-        """True if the operation removes data from the object (drop, pop, del …)."""
-        return self.how in CONSUMING_METHODS or self.how == "del[]"
-
-
-@dataclass(frozen=True)
-class CodeFacts:
-    """Everything static analysis knows about one cell's code."""
-
-    code_hash: str
-    defined: frozenset[str] = frozenset()
-    free: tuple[str, ...] = ()
-    functions: tuple[str, ...] = ()
-    classes: tuple[str, ...] = ()
-    imports: tuple[Import, ...] = ()
-    parameters: tuple[tuple[str, str], ...] = ()  # (name, literal source), in order
-    updates: tuple[Update, ...] = ()
-    deleted: frozenset[str] = frozenset()
-    star_imports: tuple[str, ...] = ()
-    from_environ: frozenset[str] = frozenset()  # names assigned from os.environ / os.getenv
-    def_lines: tuple[tuple[str, int], ...] = ()  # first module-level line binding each name
-    syntax_error: bool = False
-    partial: bool = False  # too deep for the full analysis: names only, from a shallow scan
-
-    def to_json(self) -> dict:
-        """A JSON-serialisable dict (the store keeps it once per distinct code)."""
-        return {
-            "defined": sorted(self.defined),
-            "free": list(self.free),
-            "functions": list(self.functions),
-            "classes": list(self.classes),
-            "imports": [[i.module, i.name, i.alias, i.line] for i in self.imports],
-            "parameters": [list(p) for p in self.parameters],
-            "updates": [[u.name, u.how, u.line] for u in self.updates],
-            "deleted": sorted(self.deleted),
-            "star_imports": list(self.star_imports),
-            "from_environ": sorted(self.from_environ),
-            "def_lines": [list(d) for d in self.def_lines],
-            "syntax_error": self.syntax_error,
-            "partial": self.partial,
-        }
-
-    @classmethod
-    def from_json(cls, code_hash: str, data: dict) -> CodeFacts:
-        """Inverse of :meth:`to_json`."""
-        return cls(
-            code_hash=code_hash,
-            defined=frozenset(data.get("defined", ())),
-            free=tuple(data.get("free", ())),
-            functions=tuple(data.get("functions", ())),
-            classes=tuple(data.get("classes", ())),
-            imports=tuple(Import(*i) for i in data.get("imports", ())),
-            parameters=tuple(tuple(p) for p in data.get("parameters", ())),
-            updates=tuple(Update(*u) for u in data.get("updates", ())),
-            deleted=frozenset(data.get("deleted", ())),
-            star_imports=tuple(data.get("star_imports", ())),
-            from_environ=frozenset(data.get("from_environ", ())),
-            def_lines=tuple(tuple(d) for d in data.get("def_lines", ())),
-            syntax_error=bool(data.get("syntax_error", False)),
-            partial=bool(data.get("partial", False)),
-        )
-
-
-def code_hash(code: str) -> str:
-    """Stable 16-hex-digit identity of a code text."""
-    return hashlib.blake2b(code.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
 def literal_source(node: ast.expr) -> str | None:
@@ -576,119 +489,6 @@ def _full_facts(tree: ast.Module, code_id: str) -> CodeFacts:
         from_environ=frozenset(visitor.from_environ),
         def_lines=tuple(sorted(visitor.bound.items(), key=lambda kv: kv[1])),
     )
-
-
-def merged_facts(outer: CodeFacts, nested: list[CodeFacts]) -> CodeFacts:
-    """Facts of a cell plus the cells it ran itself (``%%capture``, ``get_ipython().run_cell(…)``)."""
-    if not nested:
-        return outer
-    parts = [outer, *nested]
-    defined = frozenset().union(*(f.defined for f in parts))
-    free = dict.fromkeys(n for f in parts for n in f.free if n not in outer.defined)
-    return CodeFacts(
-        code_hash=outer.code_hash,
-        defined=defined,
-        free=tuple(free),
-        functions=tuple(dict.fromkeys(n for f in parts for n in f.functions)),
-        classes=tuple(dict.fromkeys(n for f in parts for n in f.classes)),
-        imports=tuple(i for f in parts for i in f.imports),
-        parameters=outer.parameters,
-        updates=tuple(u for f in parts for u in f.updates),
-        deleted=frozenset().union(*(f.deleted for f in parts)) - defined,
-        star_imports=tuple(s for f in parts for s in f.star_imports),
-        from_environ=frozenset().union(*(f.from_environ for f in parts)),
-        def_lines=outer.def_lines,
-        syntax_error=outer.syntax_error,
-        partial=any(f.partial for f in parts),
-    )
-
-
-MAX_FULL_STATEMENTS = 2000
-NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
-
-
-def shallow_facts(code: str, code_id: str, tree: ast.Module | None) -> CodeFacts:
-    """Names bound and read at module level, found without recursion (for code too deep to analyse).
-
-    With a tree: an explicit-stack walk that does not enter function, class or lambda bodies. Without
-    one (the tree itself was too deep to build): the tokens, where ``name =`` at the start of a
-    statement binds and any other name reads.
-    """
-    bound: dict[str, int] = {}
-    read: dict[str, None] = {}
-    imports: list[Import] = []
-    if tree is not None:
-        stack: list[ast.AST] = list(reversed(tree.body))
-        while stack:
-            node = stack.pop()
-            if isinstance(node, ast.Name):
-                if isinstance(node.ctx, ast.Load):
-                    read[node.id] = None
-                else:
-                    bound.setdefault(node.id, node.lineno)
-                continue
-            if isinstance(node, ast.Import | ast.ImportFrom):
-                module = node.module or "" if isinstance(node, ast.ImportFrom) else None
-                for alias in node.names:
-                    if alias.name == "*":
-                        continue
-                    name = alias.asname or alias.name.split(".")[0]
-                    bound.setdefault(name, node.lineno)
-                    imports.append(
-                        Import(module or alias.name, alias.name if module else None, name, node.lineno)
-                    )
-                continue
-            if isinstance(node, NESTED_SCOPES):
-                if not isinstance(node, ast.Lambda):
-                    bound.setdefault(node.name, node.lineno)
-                continue
-            stack.extend(reversed(list(ast.iter_child_nodes(node))))
-    else:
-        bound, read = _token_names(code)
-    free = tuple(n for n in read if n not in bound and n not in BUILTIN_NAMES)
-    return CodeFacts(
-        code_hash=code_id,
-        defined=frozenset(bound),
-        free=free,
-        imports=tuple(imports),
-        def_lines=tuple(sorted(bound.items(), key=lambda kv: kv[1])),
-        partial=True,
-    )
-
-
-def _token_names(code: str) -> tuple[dict[str, int], dict[str, None]]:
-    import io
-    import keyword
-    import tokenize
-
-    bound: dict[str, int] = {}
-    read: dict[str, None] = {}
-    statement_start, depth, pending = True, 0, None
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(code).readline):
-            if tok.type in (tokenize.NEWLINE, tokenize.NL) and depth == 0:
-                statement_start, pending = True, None
-                continue
-            if tok.type == tokenize.OP:
-                depth += tok.string in "([{"
-                depth -= tok.string in ")]}"
-                if tok.string == "=" and pending is not None:
-                    bound.setdefault(pending[0], pending[1])
-                    read.pop(pending[0], None)
-                pending = None
-                statement_start = False
-                continue
-            if tok.type == tokenize.NAME and not keyword.iskeyword(tok.string):
-                if statement_start and depth == 0:
-                    pending = (tok.string, tok.start[0])
-                if tok.string not in bound:
-                    read[tok.string] = None
-            elif tok.type not in (tokenize.INDENT, tokenize.DEDENT, tokenize.COMMENT):
-                pending = None
-            statement_start = False
-    except (tokenize.TokenError, SyntaxError, IndentationError):
-        pass
-    return bound, read
 
 
 @dataclass
