@@ -29,6 +29,9 @@ class ProvKernel(IPythonKernel):
     hash_limit_bytes = Int(64 << 20, help="Files up to this size are hashed with sha256").tag(config=True)
     value_max_length = Int(200, help="Longest string value recorded").tag(config=True)
     diagnose_crashes = Bool(True, help="Show a crash diagnosis under each traceback").tag(config=True)
+    stale_notice = Bool(
+        False, help="After a cell that changed what other cells read, name those stale cells (one line)"
+    ).tag(config=True)
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)

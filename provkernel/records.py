@@ -73,6 +73,7 @@ class ExecutionRecord:
     ename: str | None = None
     evalue: str | None = None
     traceback: list[str] | None = None
+    states: dict[str, str] = field(default_factory=dict)  # name → JSON of its object's shape afterwards
 
 
 @dataclass(frozen=True)

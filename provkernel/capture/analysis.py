@@ -18,6 +18,7 @@ from provkernel.capture.facts import (  # noqa: F401 - CONSUMING_METHODS and cod
     CONSUMING_METHODS,
     CodeFacts,
     Import,
+    ScopeFacts,
     Update,
     code_hash,
     merged_facts,
@@ -113,12 +114,35 @@ SCOPED_EXPRESSIONS = frozenset(
 
 
 class _CellVisitor(ast.NodeVisitor):
-    """Walks module-level code in evaluation order, tracking bindings and reads."""
+    """Walks code in evaluation order, tracking bindings, reads, in-place changes and calls.
 
-    def __init__(self) -> None:
+    One visitor per scope: the cell (``depth == 0``), and below it one per function, lambda or
+    class body. A function body runs when it is called, not when the cell runs: its reads,
+    changes and calls become its :class:`ScopeFacts`, which the recorder follows when a cell
+    calls the function; the cell itself reads only what the ``def`` evaluates (defaults,
+    decorators). A class body runs at once, so its own reads are the cell's.
+    """
+
+    def __init__(
+        self,
+        depth: int = 0,
+        local: frozenset[str] = frozenset(),
+        self_name: str | None = None,
+        is_class: bool = False,
+    ) -> None:
         self.bound: dict[str, int] = {}  # name -> first binding line at module level
         self.free: dict[str, None] = {}
-        self.nested_reads: dict[str, None] = {}  # reads inside functions/lambdas/classes, resolved at the end
+        self.direct_reads: dict[str, None] = {}  # depth > 0: reads this body makes when it runs
+        self.deferred_reads: dict[str, None] = {}  # reads of functions defined in this body
+        self.mutates: dict[str, None] = {}  # depth > 0: global names this body changes in place
+        self.calls: dict[str, None] = {}
+        self.methods: dict[tuple[str, str], None] = {}
+        self.self_calls: dict[str, None] = {}
+        self.scopes: list[ScopeFacts] = []
+        self.local = local  # names that are not globals here (this function's and enclosing functions')
+        self.self_name = self_name
+        self.is_class = is_class
+        self._assigned_lambda: ast.AST | None = None
         self.functions: list[str] = []
         self.classes: list[str] = []
         self.imports: list[Import] = []
@@ -127,7 +151,7 @@ class _CellVisitor(ast.NodeVisitor):
         self.deleted: set[str] = set()
         self.star_imports: list[str] = []
         self.from_environ: set[str] = set()
-        self.depth = 0  # >0 inside a function, lambda or class body
+        self.depth = depth  # >0 inside a function, lambda or class body
         self.saw_environ = False  # the expression being visited reads os.environ / os.getenv
         self._update_keys: set[tuple[str, int]] = set()
 
@@ -141,9 +165,32 @@ class _CellVisitor(ast.NodeVisitor):
         if name in BUILTIN_NAMES:
             return
         if self.depth:
-            self.nested_reads[name] = None
+            self.direct_reads[name] = None
         elif name not in self.bound:
             self.free[name] = None
+
+    def _changed(self, name: str, how: str, line: int) -> None:
+        """``name`` is changed in place: a cell's update, or a function's change of a global."""
+        if self.depth == 0:
+            self._update(name, how, line)
+        elif name not in self.local:
+            self.mutates[name] = None
+
+    def _call(self, node: ast.Call) -> None:
+        """Remember what a call may run: notebook functions by name, methods of globals, callbacks."""
+        func = node.func
+        if isinstance(func, ast.Name):
+            if func.id not in self.local and func.id not in BUILTIN_NAMES:
+                self.calls[func.id] = None
+        elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            base = func.value.id
+            if self.self_name is not None and base == self.self_name:
+                self.self_calls[func.attr] = None
+            elif base not in self.local:
+                self.methods[(base, func.attr)] = None
+        for arg in [*node.args, *(k.value for k in node.keywords)]:
+            if isinstance(arg, ast.Name) and arg.id not in self.local and arg.id not in BUILTIN_NAMES:
+                self.calls[arg.id] = None  # a callback: sorted(key=f), df.apply(f), map(f, xs)
 
     def _bind_target(self, target: ast.expr) -> None:
         match target:
@@ -158,9 +205,9 @@ class _CellVisitor(ast.NodeVisitor):
                 # x.a = …, x[i] = …: evaluates x, then changes it in place
                 self.visit(target)
                 base = _base_name(target)
-                if base is not None and self.depth == 0:
+                if base is not None:
                     kind = "setattr" if isinstance(target, ast.Attribute) else "setitem"
-                    self._update(base, kind, target.lineno)
+                    self._changed(base, kind, target.lineno)
 
     def _update(self, name: str, how: str, line: int) -> None:
         if (name, line) not in self._update_keys:  # a set: cells of 20,000 statements exist
@@ -170,6 +217,7 @@ class _CellVisitor(ast.NodeVisitor):
     # --- statements ---------------------------------------------------------------
     def visit_Assign(self, node: ast.Assign) -> None:
         self.saw_environ = False
+        self._assigned_lambda = node.value if isinstance(node.value, ast.Lambda) else None
         self.visit(node.value)
         environ = self.saw_environ
         for target in node.targets:
@@ -224,17 +272,17 @@ class _CellVisitor(ast.NodeVisitor):
             else:
                 self.visit(target)
                 base = _base_name(target)
-                if base is not None and self.depth == 0:
-                    self._update(base, "del[]", node.lineno)
+                if base is not None:
+                    self._changed(base, "del[]", node.lineno)
 
     def visit_Expr(self, node: ast.Expr) -> None:
         self.visit(node.value)
         # A method call whose result is thrown away is called for its effect on the receiver.
         call = node.value
-        if self.depth == 0 and isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute):
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute):
             base = _base_name(call.func.value)
             if base is not None and not _is_read_only(call.func.attr):
-                self._update(base, call.func.attr, node.lineno)
+                self._changed(base, call.func.attr, node.lineno)
 
     def generic_visit(self, node: ast.AST) -> None:
         """Expressions are walked with an explicit stack: a sum of 500 terms or 400 chained calls
@@ -254,6 +302,7 @@ class _CellVisitor(ast.NodeVisitor):
                 continue
             if kind is ast.Call:
                 self._inplace_call(expr)
+                self._call(expr)
             elif kind is ast.Attribute and expr.attr in ENVIRON_NAMES:
                 self.saw_environ = True
             children = []
@@ -267,12 +316,12 @@ class _CellVisitor(ast.NodeVisitor):
 
     def _inplace_call(self, node: ast.Call) -> None:
         # df2 = df.drop(..., inplace=True) still changes df
-        if self.depth == 0 and isinstance(node.func, ast.Attribute):
+        if isinstance(node.func, ast.Attribute):
             for kw in node.keywords:
                 if kw.arg == "inplace" and isinstance(kw.value, ast.Constant) and kw.value.value is True:
                     base = _base_name(node.func.value)
                     if base is not None:
-                        self._update(base, node.func.attr, node.lineno)
+                        self._changed(base, node.func.attr, node.lineno)
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
@@ -303,7 +352,11 @@ class _CellVisitor(ast.NodeVisitor):
         if self.depth == 0:
             self.functions.append(node.name)
         self._bind(node.name, node.lineno)
-        self._visit_scope(node.body, _argument_names(node.args))
+        params = _argument_names(node.args)
+        positional = [*node.args.posonlyargs, *node.args.args]
+        self_name = positional[0].arg if self.is_class and positional else None
+        line = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        self._visit_scope(node.body, params, node.name, line, self_name=self_name)
 
     visit_FunctionDef = _visit_function
     visit_AsyncFunctionDef = _visit_function
@@ -312,7 +365,15 @@ class _CellVisitor(ast.NodeVisitor):
         self._visit_arguments_defaults(node.args)
         # a lambda binds only its parameters (walking its body for bindings, level after level of
         # nested lambdas, would be quadratic)
-        self._visit_scope([node.body], _argument_names(node.args), bindings=False)
+        scope = self._visit_scope(
+            [node.body], _argument_names(node.args), "<lambda>", node.lineno, bindings=False
+        )
+        if self.depth == 0 and node is not self._assigned_lambda:
+            # an inline lambda (sorted(key=lambda …), df.apply(lambda …)) runs while the cell runs
+            for name in scope.reads:
+                self._read(name)
+            self.calls.update(dict.fromkeys(scope.calls))
+            self.methods.update(dict.fromkeys(scope.methods))
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         for expr in [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]:
@@ -320,23 +381,63 @@ class _CellVisitor(ast.NodeVisitor):
         if self.depth == 0:
             self.classes.append(node.name)
         self._bind(node.name, node.lineno)
-        self._visit_scope(node.body, set())
+        # the class body runs now: its own reads and calls are the enclosing code's; its methods
+        # see globals, not the class's names
+        body = _CellVisitor(depth=1, local=self.local, is_class=True)
+        for stmt in node.body:
+            body.visit(stmt)
+        class_names = _local_bindings(node.body)
+        for name in body.direct_reads:
+            if name not in class_names:
+                self._read(name)
+        self.calls.update(dict.fromkeys(n for n in body.calls if n not in class_names))
+        self.methods.update(body.methods)
+        self._absorb(body)
 
     def _visit_arguments_defaults(self, args: ast.arguments) -> None:
         for default in [*args.defaults, *(d for d in args.kw_defaults if d is not None)]:
             self.visit(default)
 
-    def _visit_scope(self, body: list[ast.AST], params: set[str], bindings: bool = True) -> None:
-        """A nested scope: its local names shadow globals; other reads become nested reads."""
-        local = params | _local_bindings(body) if bindings else params
-        inner = _CellVisitor()
-        inner.depth = 1
+    def _visit_scope(
+        self,
+        body: list[ast.AST],
+        params: set[str],
+        name: str,
+        line: int,
+        bindings: bool = True,
+        self_name: str | None = None,
+    ) -> ScopeFacts:
+        """A function or lambda body: its facts, kept for when it is called."""
+        own = params | _local_bindings(body) if bindings else params
+        # an enclosing function's locals are closure variables here, not globals
+        local = frozenset(own) | (self.local if self.depth and not self.is_class else frozenset())
+        inner = _CellVisitor(depth=1, local=local, self_name=self_name)
         for stmt in body:
             inner.visit(stmt)
+        reads = tuple(n for n in {**inner.direct_reads, **inner.deferred_reads} if n not in local)
+        scope = ScopeFacts(
+            name,
+            line,
+            reads=reads,
+            mutates=tuple(inner.mutates),
+            calls=tuple(n for n in inner.calls if n not in local),
+            methods=tuple(inner.methods),
+            self_calls=tuple(inner.self_calls),
+        )
+        self.scopes.append(scope)
+        self._absorb(inner)
+        for read in reads:
+            if not (self.depth and read in self.local):
+                self.deferred_reads[read] = None
+        return scope
+
+    def _absorb(self, inner: _CellVisitor) -> None:
+        """Keep what a nested body found that outlives it: its own nested scopes, environ reads."""
+        self.scopes.extend(inner.scopes)
         self.saw_environ |= inner.saw_environ
-        for name in inner.nested_reads:
-            if name not in local:
-                self.nested_reads[name] = None
+        for read in inner.deferred_reads:
+            if not (self.depth and read in self.local):
+                self.deferred_reads[read] = None
 
     def _visit_comprehension(
         self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp
@@ -470,11 +571,9 @@ def _full_facts(tree: ast.Module, code_id: str) -> CodeFacts:
     visitor = _CellVisitor()
     for stmt in tree.body:
         visitor.visit(stmt)
+    # a function body reads globals when it is called, not when it is defined: those reads are in
+    # its ScopeFacts, and the recorder counts them for the executions that call it
     defined = set(visitor.bound)
-    for name in visitor.nested_reads:
-        # a function body reads globals when it is called; names this cell binds are its own
-        if name not in defined and name not in BUILTIN_NAMES:
-            visitor.free.setdefault(name, None)
     return CodeFacts(
         code_hash=code_id,
         defined=frozenset(defined),
@@ -488,6 +587,9 @@ def _full_facts(tree: ast.Module, code_id: str) -> CodeFacts:
         star_imports=tuple(visitor.star_imports),
         from_environ=frozenset(visitor.from_environ),
         def_lines=tuple(sorted(visitor.bound.items(), key=lambda kv: kv[1])),
+        calls=tuple(visitor.calls),
+        methods=tuple(visitor.methods),
+        scopes=tuple(visitor.scopes),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from provkernel.capture.analysis import CodeFacts
+from provkernel.capture.objects import Snapshot
 from provkernel.records import ExecutionRecord
 from provkernel.store.writer import Writer
 
@@ -57,6 +58,7 @@ class Running:
     count: int | None
     pending: PendingWrite | None = None
     parsed: bool = False  # IPython's parse of this cell was seen
+    snapshot: Snapshot | None = None  # fingerprints of the objects it may change, taken before it ran
     nested: list[CodeFacts] = field(default_factory=list)  # facts of cells run from inside this one
 
 

@@ -48,6 +48,52 @@ class Update:
 
 
 @dataclass(frozen=True)
+class ScopeFacts:
+    """What the body of a function, lambda or method does to globals each time it is called.
+
+    Keyed like the code object Python makes for it: ``line`` is ``co_firstlineno`` (the first
+    decorator's line for a decorated function) and ``name`` is ``co_name`` (``<lambda>``).
+    """
+
+    name: str
+    line: int
+    reads: tuple[str, ...] = ()  # global names read (its nested functions' reads included)
+    mutates: tuple[str, ...] = ()  # global names changed in place (seen.add(x), d[k] = v)
+    calls: tuple[str, ...] = ()  # global names called or passed to a call (maybe notebook functions)
+    methods: tuple[tuple[str, str], ...] = ()  # (global name, attribute) called: obj.method(...)
+    self_calls: tuple[str, ...] = ()  # methods called on the first parameter: self.helper()
+
+    @property
+    def key(self) -> tuple[int, str]:
+        """(co_firstlineno, co_name)."""
+        return self.line, self.name
+
+    def to_json(self) -> list:
+        return [
+            self.name,
+            self.line,
+            list(self.reads),
+            list(self.mutates),
+            list(self.calls),
+            [list(m) for m in self.methods],
+            list(self.self_calls),
+        ]
+
+    @classmethod
+    def from_json(cls, data: list) -> ScopeFacts:
+        name, line, reads, mutates, calls, methods, self_calls = data
+        return cls(
+            name,
+            line,
+            tuple(reads),
+            tuple(mutates),
+            tuple(calls),
+            tuple(map(tuple, methods)),
+            tuple(self_calls),
+        )
+
+
+@dataclass(frozen=True)
 class CodeFacts:
     """Everything static analysis knows about one cell's code."""
 
@@ -65,6 +111,16 @@ class CodeFacts:
     def_lines: tuple[tuple[str, int], ...] = ()  # first module-level line binding each name
     syntax_error: bool = False
     partial: bool = False  # too deep for the full analysis: names only, from a shallow scan
+    calls: tuple[str, ...] = ()  # global names the cell calls or passes to calls (notebook functions?)
+    methods: tuple[tuple[str, str], ...] = ()  # (global name, attribute) the cell calls: model.fit(...)
+    scopes: tuple[ScopeFacts, ...] = ()  # every function, lambda and method the cell defines
+
+    def scope(self, line: int, name: str) -> ScopeFacts | None:
+        """The facts of the function whose code object has this first line and name."""
+        for scope in self.scopes:
+            if scope.line == line and scope.name == name:
+                return scope
+        return None
 
     def to_json(self) -> dict:
         """A JSON-serialisable dict (the store keeps it once per distinct code)."""
@@ -82,6 +138,9 @@ class CodeFacts:
             "def_lines": [list(d) for d in self.def_lines],
             "syntax_error": self.syntax_error,
             "partial": self.partial,
+            "calls": list(self.calls),
+            "methods": [list(m) for m in self.methods],
+            "scopes": [scope.to_json() for scope in self.scopes],
         }
 
     @classmethod
@@ -102,6 +161,9 @@ class CodeFacts:
             def_lines=tuple(tuple(d) for d in data.get("def_lines", ())),
             syntax_error=bool(data.get("syntax_error", False)),
             partial=bool(data.get("partial", False)),
+            calls=tuple(data.get("calls", ())),
+            methods=tuple(tuple(m) for m in data.get("methods", ())),
+            scopes=tuple(ScopeFacts.from_json(s) for s in data.get("scopes", ())),
         )
 
 
@@ -132,4 +194,7 @@ def merged_facts(outer: CodeFacts, nested: list[CodeFacts]) -> CodeFacts:
         def_lines=outer.def_lines,
         syntax_error=outer.syntax_error,
         partial=any(f.partial for f in parts),
+        calls=tuple(dict.fromkeys(n for f in parts for n in f.calls)),
+        methods=tuple(dict.fromkeys(m for f in parts for m in f.methods)),
+        scopes=tuple(s for f in parts for s in f.scopes),
     )

@@ -23,6 +23,7 @@ True
 from __future__ import annotations
 
 import functools
+import hashlib
 import itertools
 import time
 import types
@@ -74,7 +75,7 @@ def _container(obj: Any) -> Fingerprint:
     n = len(obj)
     if kind is dict:
         if n <= MAX_ITEMS:
-            return ("dict", n, _h(tuple(map(id, obj))), _h(tuple(map(id, obj.values()))))
+            return ("dict", n, _h((tuple(map(id, obj)), tuple(map(id, obj.values())))))
         head = itertools.islice(obj.items(), EDGE_ITEMS)
         return ("dict", n, _h(tuple(id(x) for item in head for x in item)))
     if kind is set:
@@ -104,7 +105,10 @@ def _label(value: Any) -> str:
 def _dataframe(obj: Any) -> Fingerprint:
     columns = obj.columns
     if len(columns) > MAX_COLUMNS:
-        return ("DataFrame", len(obj.index), len(columns), _h(tuple(map(_label, columns))))
+        digest = hashlib.blake2b(
+            "\0".join(map(_label, columns)).encode("utf-8", "backslashreplace"), digest_size=6
+        )
+        return ("DataFrame", len(obj.index), len(columns), digest.hexdigest())
     dtypes = tuple(str(t) for t in obj.dtypes)
     return ("DataFrame", len(obj.index), tuple(zip(map(_label, columns), dtypes, strict=True)))
 
@@ -115,7 +119,7 @@ def _series(obj: Any) -> Fingerprint:
 
 def _tensor(obj: Any) -> Fingerprint:
     # _version counts in-place operations: a perfect, free detector of `t.add_(1)`, `t[0] = 5`
-    return ("Tensor", str(obj.dtype), tuple(obj.shape), str(obj.device), obj._version, obj.requires_grad)
+    return ("Tensor", str(obj.dtype), tuple(obj.shape), str(obj.device), obj.requires_grad, obj._version)
 
 
 def _torch_module(obj: Any) -> Fingerprint:
@@ -176,7 +180,7 @@ def _generic(obj: Any) -> Fingerprint:
     """An object we know nothing about: the identities of its attributes (rebinding ``self.x``)."""
     state = _instance_dict(obj)
     if not state:
-        return ("object", type(obj).__qualname__)
+        return ("object", type(obj).__qualname__, 0, 0)
     values = list(state.values())
     return ("object", type(obj).__qualname__, len(values), _ids_hash(values, len(values)))
 
@@ -246,7 +250,7 @@ class Fingerprinter:
 
 
 def _identity(obj: Any) -> Fingerprint:
-    return ("object", type(obj).__qualname__)
+    return ("object", type(obj).__qualname__, -1, 0)  # -1: not looked into (slow or odd type)
 
 
 def _classify_safely(kind: type) -> Callable[[Any], Fingerprint] | None:
@@ -257,6 +261,18 @@ def _classify_safely(kind: type) -> Callable[[Any], Fingerprint] | None:
 
 
 # --- reading fingerprints back (evidence, column lineage) ------------------------------------
+
+
+# Kinds whose last item is a per-process hash of identities or sampled values: it tells a change
+# within one kernel, and means nothing once stored.
+VOLATILE_TAIL = frozenset({"list", "dict", "set", "deque", "bytearray", "ndarray", "Tensor", "object"})
+
+
+def structure(fp: Fingerprint | None) -> Fingerprint | None:
+    """The part of a fingerprint worth storing: kind, sizes, shapes, columns, dtypes, fitted state."""
+    if fp is None:
+        return None
+    return fp[:-1] if fp[0] in VOLATILE_TAIL else fp
 
 
 def to_json(fp: Fingerprint | None) -> list | None:
@@ -308,4 +324,6 @@ def describe(fp: Fingerprint | None) -> str:
         return f"{'fitted' if is_fitted(fp) else 'unfitted'} {fp[1]}"
     if kind in ("list", "dict", "set", "deque", "bytearray"):
         return f"{kind} of {fp[1]:,}"
+    if kind == "object" and len(fp) > 2 and fp[2] >= 0:
+        return f"{fp[1]} with {fp[2]} attributes"
     return fp[1] if len(fp) > 1 else kind

@@ -18,11 +18,12 @@ from collections.abc import Callable
 
 log = logging.getLogger("provkernel")
 
-Observer = Callable[[str, ast.Module], None]
+Observer = Callable[[str, ast.Module, str], None]  # (source, tree, file name the code is compiled as)
 
 
 class ParseHook:
-    """Wraps the shell's compiler's ``ast_parse`` on that instance only; the observer sees (source, tree)."""
+    """Wraps the shell's compiler's ``ast_parse`` on that instance only; the observer sees
+    (source, tree, file name): the file name is the ``co_filename`` of every function the cell defines."""
 
     def __init__(self, shell, observer: Observer) -> None:
         self.shell = shell
@@ -41,7 +42,8 @@ class ParseHook:
         def ast_parse(source, *args, **kwargs):
             tree = original(source, *args, **kwargs)
             try:
-                observer(source, tree)
+                filename = kwargs.get("filename", args[0] if args else "<unknown>")
+                observer(source, tree, filename)
             except Exception:
                 log.debug("provkernel: the parse observer failed", exc_info=True)
             return tree

@@ -19,21 +19,27 @@ import traceback as tb_module
 from collections.abc import Callable, Iterator
 
 from provkernel.capture.analysis import CodeFacts, FactsCache, analyze_tree, code_hash, merged_facts
+from provkernel.capture.calls import CallResolver
 from provkernel.capture.dataflow import AccessCollector
 from provkernel.capture.environment import LibraryResolver, classify_package
 from provkernel.capture.epochs import EpochTracker
 from provkernel.capture.execution import Finished, PendingWrite, Running
 from provkernel.capture.health import Health
+from provkernel.capture.objects import ObjectChanges, ObjectWatcher
 from provkernel.capture.outputs import OutputCollector
 from provkernel.capture.parsehook import ParseHook
 from provkernel.capture.runtime import ModuleWatcher, NamespaceWatcher
 from provkernel.capture.settings import Settings
+from provkernel.capture.stalewatch import StaleWatch
+from provkernel.capture.stalewatch import notice as stale_notice
 from provkernel.capture.symbols import symbol_events
+from provkernel.lineage.model import first_line
 from provkernel.log import log_to_file, scrub_log_with
 from provkernel.records import ExecutionRecord, LibraryRecord
 from provkernel.secrets import EnvironmentReads, Secrets
 from provkernel.store.background import BackgroundWriter
 from provkernel.store.database import StoreError, connect, default_path
+from provkernel.store.schema import DEF, UPDATE
 from provkernel.store.writer import Writer, execution_id
 from provkernel.textsafety import MESSAGE_LIMIT, clip, clip_traceback, safe_text
 
@@ -87,6 +93,9 @@ class Recorder:
         self.libraries = LibraryResolver(self._store_libraries)
         self.secrets = Secrets(read=EnvironmentReads.names)
         self.parse_hook = ParseHook(shell, self._observe_parse)
+        self.calls = CallResolver()
+        self.stale_watch = StaleWatch()
+        self.objects = ObjectWatcher()
         self.last_writer: dict[str, int] = {}
         self.listeners: list[Callable[[Finished], None]] = []
         # cells in progress, outermost first: (IPython's ExecutionInfo, the execution or None)
@@ -282,8 +291,9 @@ class Recorder:
         self.writer.submit(running.pending.write_start)
         return running
 
-    def _observe_parse(self, source: str, tree) -> None:
-        """IPython parsed a cell (called right before it runs): analyse its tree if not known yet."""
+    def _observe_parse(self, source: str, tree, filename: str) -> None:
+        """IPython parsed a cell and runs it next: analyse its tree (if its code is new), remember
+        which file its functions will come from, and fingerprint the objects it may change."""
         running = self._running
         if running is None or running.parsed or len(self._stack) != 1:
             return
@@ -295,6 +305,20 @@ class Recorder:
                 running.facts = self.facts.put(
                     running.code_hash, analyze_tree(tree, running.code_hash, source)
                 )
+        if running.facts is None:
+            return
+        with self.stage("calls"):
+            self.calls.remember(filename, running.facts)
+        with self.stage("fingerprints"):
+            running.snapshot = self.objects.before(self._watched(running.facts), self.shell.user_ns)
+
+    def _watched(self, facts: CodeFacts) -> list[str]:
+        """Names whose objects an execution may change: what it reads or updates, and what the
+        notebook functions it calls (as defined now) read or change."""
+        names = dict.fromkeys(facts.free)
+        names.update(dict.fromkeys(u.name for u in facts.updates))
+        names.update(dict.fromkeys(self.calls.effects(facts, self.shell.user_ns).names))
+        return list(names)
 
     def post_run_cell(self, result) -> None:
         """Turn what the execution did into records and store them."""
@@ -326,7 +350,7 @@ class Recorder:
                 running.facts = self._facts_of(running.code, running.transformed)
         facts = running.facts or CodeFacts(code_hash=running.code_hash, partial=True)
         with self.stage("lineage"):
-            record.symbols = self._symbols(running, merged_facts(facts, running.nested), exception)
+            self._symbols(running, record, merged_facts(facts, running.nested), exception)
         with self.stage("data"):
             record.data = self.files.drain()
             self._hash_later(running.execution_id, self.files.pending_hashes)
@@ -338,6 +362,9 @@ class Recorder:
             running.pending.record = record
             running.pending.epoch_id = self.epoch_id
             self.writer.submit(running.pending.write_finish)
+        if self.settings.stale_notice:
+            with self.stage("stale notice"):
+                self._stale_notice(running, record)
         finished = Finished(
             running.execution_id,
             self.epoch_id,
@@ -396,19 +423,35 @@ class Recorder:
     def _facts_of(self, code: str, transformed: str):
         return self.facts.get(transformed, code_hash(code))[0]
 
-    def _symbols(self, running: Running, facts, exception: BaseException | None) -> list:
-        change = self.namespace.after()
-        return symbol_events(
+    def _symbols(
+        self, running: Running, record: ExecutionRecord, facts, exception: BaseException | None
+    ) -> None:
+        """The execution's symbol events and object states, into ``record``."""
+        namespace = self.shell.user_ns
+        objects = ObjectChanges()
+        with self.stage("fingerprints"):
+            objects = self.objects.compare(running.snapshot, namespace)
+        effects = None
+        with self.stage("calls"):
+            effects = self.calls.effects(facts, namespace)
+        change = self.namespace.after(objects.changed_ids)
+        record.symbols = symbol_events(
             facts,
             change,
-            self.shell.user_ns,
+            namespace,
             self.last_writer,
             running.execution_id,
             exception,
             self.settings.value_max_length,
             self.secrets,
             self.capture_failed,
+            effects,
+            objects.changed,
         )
+        with self.stage("fingerprints"):
+            written = [e.name for e in record.symbols if e.kind in (DEF, UPDATE)]
+            self.objects.record_states(objects, namespace, written)
+            record.states = objects.states
 
     def _hash_later(self, execution: int, pending) -> None:
         writer = self.writer
@@ -459,6 +502,18 @@ class Recorder:
     def _store_libraries(self, epoch_id: int, libraries: list[LibraryRecord]) -> None:
         if self.writer is not None:
             self.writer.submit(lambda w: w.add_libraries(epoch_id, libraries))
+
+    def _stale_notice(self, running: Running, record: ExecutionRecord) -> None:
+        cell = running.cell_id or f"code:{running.code_hash}"
+        tag = f"[{running.count}]" if running.count is not None else "[*]"
+        label = f"{tag} `{first_line(running.code, 40)}`"
+        stale = self.stale_watch.ran(cell, label, record.symbols)
+        if stale:
+            from IPython.display import display
+
+            changed = sorted({e.name for e in record.symbols if e.kind in (DEF, UPDATE)})
+            with self.outputs.muted():
+                display(stale_notice(changed, stale), raw=True)
 
     def _show_notice(self) -> None:
         notice = self.health.take_notice()

@@ -21,6 +21,7 @@ class NamespaceChange:
     added: frozenset[str]
     changed: frozenset[str]
     removed: frozenset[str]
+    aliases: frozenset[str] = frozenset()  # names still bound to an object changed in place
 
 
 class NamespaceWatcher:
@@ -58,8 +59,9 @@ class NamespaceWatcher:
         self._length = len(ns)
         self._last_key = next(reversed(ns), _MISSING) if ns else _MISSING
 
-    def after(self) -> NamespaceChange:
-        """What the execution did to the user's names."""
+    def after(self, changed_ids: set[int] | frozenset[int] = frozenset()) -> NamespaceChange:
+        """What the execution did to the user's names; ``changed_ids``: objects changed in place,
+        whose other names (``b = a; b.append(1)`` also changes ``a``) are reported as aliases."""
         ns = self.namespace
         new_keys = self._keys_added()
         if new_keys is None:  # the marker key was deleted: fall back to one full scan
@@ -68,10 +70,17 @@ class NamespaceWatcher:
         changed = {n for n, old in zip(self._names, self._ids, strict=True) if n in ns and id(ns[n]) != old}
         added = {k for k in new_keys if self._is_user_name(k)} - set(self._names)
         changed |= {k for k in new_keys if k in self._user_names}  # deleted and bound again
+        aliases = (
+            {n for n, old in zip(self._names, self._ids, strict=True) if old in changed_ids and n in ns}
+            if changed_ids
+            else set()
+        )
         self._user_names -= removed
         self._user_names |= added
         self._names, self._ids = (), ()
-        return NamespaceChange(frozenset(added), frozenset(changed - removed), frozenset(removed))
+        return NamespaceChange(
+            frozenset(added), frozenset(changed - removed), frozenset(removed), frozenset(aliases - changed)
+        )
 
     def _keys_added(self) -> list[str] | None:
         """String keys inserted since :meth:`before`, or None if that cannot be told cheaply.

@@ -17,6 +17,7 @@ class Settings:
     hash_limit_bytes: int = 64 << 20  # files up to this size get a full sha256, larger ones size+mtime
     value_max_length: int = 200  # longest string value recorded
     diagnose_crashes: bool = True  # show a crash diagnosis under each traceback
+    stale_notice: bool = False  # after a cell that made others stale, say which (one line)
 
     @classmethod
     def from_config(cls, config: Config | None) -> Settings:

@@ -7,10 +7,11 @@ this epoch that last wrote it. Work is O(names in the cell).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from types import ModuleType
 
 from provkernel.capture.analysis import CodeFacts
+from provkernel.capture.calls import CallEffects
 from provkernel.capture.runtime import NamespaceChange, value_repr
 from provkernel.records import SymbolEvent
 from provkernel.secrets import Secrets
@@ -40,29 +41,45 @@ def symbol_events(
     value_limit: int = 200,
     secrets: Secrets | None = None,
     failed: Callable[[str, BaseException], None] | None = None,
+    effects: CallEffects | None = None,
+    changed: Iterable[str] = (),
 ) -> list[SymbolEvent]:
     """Symbol events of one execution; updates ``last_writer`` (name → execution id) in place.
 
-    A failing execution is credited only with what it reached: static bindings and in-place
-    updates before the failing line, plus whatever the namespace shows actually changed. A value
-    that cannot be described is left out (``failed("values", exc)``); its event is kept.
+    Reads are the cell's own free names plus the globals read by the notebook functions it called
+    (``effects``); updates are the cell's static in-place changes, those of the functions it called,
+    and every object whose fingerprint ``changed`` (with its aliases). A failing execution is
+    credited only with what it reached: static bindings and in-place updates before the failing
+    line, plus whatever the namespace shows actually changed. A value that cannot be described is
+    left out (``failed("values", exc)``); its event is kept.
     """
     stop = error_line(exception, namespace)
 
     def reached(line: int) -> bool:
         return stop is None or (stop > 0 and line < stop)
 
-    events = [SymbolEvent(name, USE, last_writer.get(name)) for name in facts.free]
+    reads = dict.fromkeys(facts.free)
+    if effects is not None:
+        # a called function's reads of names this cell binds itself are the cell's own business
+        reads.update(
+            dict.fromkeys(
+                n
+                for n in sorted(effects.reads)
+                if n not in facts.defined and (n in namespace or n in last_writer)
+            )
+        )
+    events = [SymbolEvent(name, USE, last_writer.get(name)) for name in reads]
     if stop is None:
         static_defs = {name for name in facts.defined if name in namespace}
     else:
         static_defs = {name for name, line in facts.def_lines if reached(line) and name in namespace}
     defs = static_defs | change.added | change.changed
     # a call on a module (np.bincount(y), plt.show()) changes nothing the lineage tracks
+    candidates = {u.name for u in facts.updates if reached(u.line)} | set(change.aliases) | set(changed)
+    if effects is not None:
+        candidates |= effects.mutates
     updates = {
-        u.name
-        for u in facts.updates
-        if reached(u.line) and u.name in namespace and not isinstance(namespace[u.name], ModuleType)
+        name for name in candidates if name in namespace and not isinstance(namespace[name], ModuleType)
     } - defs
     deletes = set(change.removed) | {name for name in facts.deleted if name not in namespace}
     deletes -= defs

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 
 import networkx as nx
 
-from provkernel.lineage.model import DEF, DELETE, UPDATE, USE, Access, Event, Execution, Library
+from provkernel.lineage.model import DEF, DELETE, UPDATE, USE, Access, Event, Execution, Library, State
 
 
 def build_graph(
@@ -26,13 +26,14 @@ def build_graph(
     accesses: Iterable[Access] = (),
     outputs: Mapping[int, Iterable[str]] | None = None,
     libraries: Iterable[Library] = (),
+    states: Iterable[State] = (),
 ) -> nx.DiGraph:
     """The execution graph of one epoch.
 
     Node attributes: ``execution`` (:class:`Execution`), ``uses``, ``defines``, ``updates``,
     ``deletes`` (sets of names), ``values`` (name → recorded repr), ``reads``/``writes`` (data
-    locations), ``outputs`` (MIME types). Graph attributes: ``libraries`` (list of
-    :class:`Library`), ``accesses`` (list of :class:`Access`).
+    locations), ``outputs`` (MIME types), ``states`` (name → shape of its object afterwards).
+    Graph attributes: ``libraries`` (list of :class:`Library`), ``accesses`` (list of :class:`Access`).
     """
     graph = nx.DiGraph()
     accesses = sorted(accesses, key=lambda a: a.execution_id)
@@ -49,6 +50,7 @@ def build_graph(
             reads=[],
             writes=[],
             outputs=set(),
+            states={},
         )
     nodes = graph.nodes
     for event in events:
@@ -68,6 +70,10 @@ def build_graph(
         # an in-place update depends on the version it changed, as a read does
         if event.kind in (USE, UPDATE) and event.source in nodes and event.source < event.execution_id:
             _link(graph, event.source, event.execution_id, "names", event.name)
+    for state in states:
+        node = nodes.get(state.execution_id)
+        if node is not None:
+            node["states"][state.name] = state.shape
     _add_file_flow(graph, accesses)
     for execution_id, mimes in (outputs or {}).items():
         if execution_id in nodes:

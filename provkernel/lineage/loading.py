@@ -7,7 +7,7 @@ from typing import Any
 import networkx as nx
 
 from provkernel.lineage.graph import build_graph
-from provkernel.lineage.model import Access, Event, Execution, Library
+from provkernel.lineage.model import Access, Event, Execution, Library, State
 from provkernel.store.queries import Queries
 
 
@@ -21,4 +21,5 @@ def load_graph(queries: Queries, notebook_id: int, epoch: dict[str, Any]) -> nx.
     for row in queries.output_mimes(epoch["id"]):
         outputs.setdefault(row["execution_id"], set()).add(row["mime"])
     libraries = [Library.from_row(r) for r in queries.libraries(notebook_id, number)]
-    return build_graph(executions, events, accesses, outputs, libraries)
+    states = [State.from_row(r) for r in queries.states(epoch["id"])]
+    return build_graph(executions, events, accesses, outputs, libraries, states)

@@ -6,6 +6,7 @@ Built from the plain dict rows :class:`provkernel.store.queries.Queries` returns
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,6 +103,25 @@ class Event:
     def from_row(cls, row: dict[str, Any]) -> Event:
         """From a row of ``Queries.symbols``."""
         return cls(row["execution_id"], row["kind"], row["name"], row["source"], row["value"])
+
+
+@dataclass(frozen=True)
+class State:
+    """What the object behind a name looked like after an execution wrote it (a fingerprint's structure:
+    ``("DataFrame", rows, ((column, dtype), …))``, ``("list", 3)``, ``("estimator", "SVC", fitted, steps)``)."""
+
+    execution_id: int
+    name: str
+    shape: tuple
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> State:
+        """From a row of ``Queries.states``."""
+        return cls(row["execution_id"], row["name"], _tuples(json.loads(row["shape"])))
+
+
+def _tuples(data: Any) -> Any:
+    return tuple(_tuples(x) for x in data) if isinstance(data, list) else data
 
 
 @dataclass(frozen=True)

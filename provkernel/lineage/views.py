@@ -6,12 +6,14 @@ DOT or JSON. Node keys are ``(kind, key)`` pairs; node attributes:
 - ``kind``: ``"cell"``, ``"data"`` or ``"library"``;
 - ``tag`` (``"[12]"``), ``title`` (first code line, file name, package), ``tooltip`` (more);
 - ``flags``: any of ``data`` (reads data), ``output`` (rich output), ``error`` (crashed),
-  ``focus`` (the asked-about cell or name), ``upstream``, ``downstream``;
+  ``stale`` (its inputs changed since it ran), ``focus`` (the asked-about cell or name),
+  ``upstream``, ``downstream``;
 - ``order``: a number increasing with time, so renderers can tell back edges;
 - ``execution``: the :class:`~provkernel.lineage.model.Execution` shown (cells only).
 
 Edge attributes: ``names`` (tuple), ``kind`` (``names``, ``read``, ``write``, ``import``),
-``stale`` (the reader used an earlier run of the cell than the one shown).
+``stale`` (the read happened between earlier runs than the ones shown: it is history, not the
+current state).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Iterable, Mapping
 
 import networkx as nx
 
+from provkernel.lineage.columns import column_changes
 from provkernel.lineage.graph import execution
 from provkernel.lineage.model import Execution
 
@@ -39,6 +42,7 @@ def display_graph(
     data: bool = False,
     libraries: bool = False,
     flags: Mapping[int, Iterable[str]] | None = None,
+    columns: bool = False,
 ) -> nx.DiGraph:
     """The display graph for some executions.
 
@@ -49,24 +53,36 @@ def display_graph(
             slice: each execution of the slice → itself). Values are the nodes drawn.
         data: add data-source nodes with read/write edges.
         libraries: add a node per directly imported package, linked to the cell importing it.
-        flags: extra flags per shown execution (``focus``, ``upstream``, ``downstream``).
+        flags: extra flags per shown execution (``focus``, ``upstream``, ``downstream``, ``stale``).
+        columns: label DataFrame names on edges with the column changes of the writing execution.
     """
     view = nx.DiGraph()
     drawn = sorted(set(shown.values()))
     for x in drawn:
         view.add_node(cell_key(x), **_cell_attrs(graph, x, (flags or {}).get(x, ())))
-    for x in drawn:
+    # every shown execution's reads, not only the drawn ones': the first run of a cell that read `n`
+    # from another cell keeps its edge after the cell is re-run with a later `n`
+    for x, target in sorted(shown.items()):
         for source in graph.predecessors(x):
             node = shown.get(source)
-            if node is None or node == x:
+            if node is None or node == target:
                 continue
-            names = tuple(sorted(graph.edges[source, x]["names"] | graph.edges[source, x]["files"]))
-            _add_edge(view, cell_key(node), cell_key(x), names, "names", stale=node != source)
+            edge = graph.edges[source, x]
+            names = sorted(edge["names"] | edge["files"])
+            if columns:
+                names = [_with_columns(graph, name, source) for name in names]
+            historic = node != source or target != x
+            _add_edge(view, cell_key(node), cell_key(target), tuple(names), "names", stale=historic)
     if data:
         _add_data(view, graph, drawn)
     if libraries:
         _add_libraries(view, graph, shown)
     return view
+
+
+def _with_columns(graph: nx.DiGraph, name: str, writer: int) -> str:
+    changes = column_changes(graph, name, writer)
+    return f"{name} [{changes}]" if changes else name
 
 
 def _add_edge(view: nx.DiGraph, u, v, names: tuple[str, ...], kind: str, stale: bool = False) -> None:

@@ -24,6 +24,8 @@ REPORTS: dict[str, str] = {
     "imports": "provkernel.reports.imports",
     "data": "provkernel.reports.data",
     "values": "provkernel.reports.values",
+    "columns": "provkernel.reports.columns",
+    "stale": "provkernel.reports.stale",
     "diff": "provkernel.reports.diff",
     "outputs": "provkernel.reports.outputs",
     "export": "provkernel.reports.export",

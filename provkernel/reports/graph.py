@@ -30,6 +30,7 @@ from provkernel.lineage.slicing import (
     state_at,
     writers,
 )
+from provkernel.lineage.stale import stale_cells
 from provkernel.lineage.views import cells_shown, display_graph
 from provkernel.render import Report, mime_bundle
 from provkernel.reports import ReportContext
@@ -72,6 +73,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--data", action="store_true", help="show data files and URLs")
     parser.add_argument("--libraries", action="store_true", help="show imported packages")
+    parser.add_argument(
+        "--columns", action="store_true", help="label DataFrames on edges with the columns each run changed"
+    )
     parser.add_argument(
         "--format", choices=FORMATS, help="svg (notebook default), text (terminal default), …"
     )
@@ -229,8 +233,11 @@ def build(context: ReportContext, args: argparse.Namespace) -> GraphReport:
             ]
         )
         latest = latest_per_cell(visible)
-        shown, flags = cells_shown(visible, latest), {}
+        shown = cells_shown(visible, latest)
+        stale = stale_cells(visible)
+        flags = {cell.execution: {"stale"} for cell in stale}
         data["view"], subject = "cells", f"{len(latest)} cells"
+        data["stale"] = [execution_json(execution(graph, cell.execution)) for cell in stale]
     if until is not None:
         data["state"] = {
             name: {
@@ -240,7 +247,9 @@ def build(context: ReportContext, args: argparse.Namespace) -> GraphReport:
             }
             for name, b in state_at(graph, until).items()
         }
-    view = display_graph(graph, shown, data=args.data, libraries=args.libraries, flags=flags)
+    view = display_graph(
+        graph, shown, data=args.data, libraries=args.libraries, flags=flags, columns=args.columns
+    )
     data.update(formats.to_json(view))
     name = os.path.basename(data["notebook"])
     at = f" · after [{execution(graph, until).count}]" if until is not None else ""

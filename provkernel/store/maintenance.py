@@ -9,7 +9,7 @@ from provkernel.store.database import transaction
 
 # Tables whose rows belong to executions (cascading deletes would do, but only with
 # foreign keys on, which a connection opened elsewhere may not have)
-PER_EXECUTION = ("symbols", "data_access", "outputs")
+PER_EXECUTION = ("symbols", "data_access", "outputs", "states")
 
 
 def forget_notebook(
@@ -66,6 +66,7 @@ def _forget(conn: sqlite3.Connection, notebook_id: int, keep_epoch: int | None) 
         conn.execute("DELETE FROM notebooks WHERE id = ?", (notebook_id,))
     conn.execute("DELETE FROM code WHERE hash NOT IN (SELECT DISTINCT code_hash FROM executions)")
     conn.execute("DELETE FROM data_sources WHERE id NOT IN (SELECT DISTINCT source_id FROM data_access)")
+    conn.execute("DELETE FROM shapes WHERE id NOT IN (SELECT DISTINCT shape_id FROM states)")
     return {"epochs": len(doomed_epochs), "executions": len(executions)}
 
 

@@ -162,6 +162,7 @@ class Queries:
             "data_sources",
             "data_access",
             "outputs",
+            "states",
             "capture_errors",
         )
         return {t: self.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
@@ -219,6 +220,17 @@ class Queries:
                 "SELECT s.execution_id, s.kind, n.name, s.source, s.value FROM symbols s"
                 " JOIN names n ON n.id = s.name_id WHERE s.execution_id BETWEEN ? AND ?"
                 " ORDER BY s.execution_id",
+                _epoch_range(epoch_id),
+            )
+        )
+
+    def states(self, epoch_id: int) -> list[dict[str, Any]]:
+        """What objects looked like after the executions of an epoch wrote them: execution_id, name, shape (JSON)."""
+        return _rows(
+            self.conn.execute(
+                "SELECT st.execution_id, n.name, sh.body AS shape FROM states st"
+                " JOIN names n ON n.id = st.name_id JOIN shapes sh ON sh.id = st.shape_id"
+                " WHERE st.execution_id BETWEEN ? AND ? ORDER BY st.execution_id",
                 _epoch_range(epoch_id),
             )
         )

@@ -127,6 +127,20 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (run_id, seq)
     ) WITHOUT ROWID;
     """,
+    # 3: what objects looked like after the executions that wrote them (fingerprint structures:
+    # type, sizes, columns and dtypes, fitted state; never data), each distinct shape stored once
+    """
+    CREATE TABLE shapes (
+        id INTEGER PRIMARY KEY,
+        body TEXT NOT NULL UNIQUE
+    );
+    CREATE TABLE states (
+        execution_id INTEGER NOT NULL REFERENCES executions(id) ON DELETE CASCADE,
+        name_id INTEGER NOT NULL,
+        shape_id INTEGER NOT NULL REFERENCES shapes(id),
+        PRIMARY KEY (execution_id, name_id)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

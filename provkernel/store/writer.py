@@ -60,6 +60,7 @@ class Writer:
         self.conn = conn
         self._lock = threading.RLock()
         self._name_ids: dict[str, int] = {}
+        self._shape_ids: dict[str, int] = {}
         self._stored_code: set[str] = set()
 
     @contextlib.contextmanager
@@ -72,12 +73,14 @@ class Writer:
                     yield
             except BaseException:
                 self._name_ids.clear()
+                self._shape_ids.clear()
                 self._stored_code = stored
                 raise
 
     def forget_cached_code(self) -> None:
-        """Forget which code texts were stored (after rows were deleted, e.g. by ``%prov clear``)."""
+        """Forget which code texts and shapes were stored (after rows were deleted, e.g. by ``%prov clear``)."""
         self._stored_code.clear()
+        self._shape_ids.clear()
 
     def begin_epoch(self, notebook: str, facts: EpochFacts) -> tuple[int, int]:
         """Register a kernel lifetime for ``notebook``; returns (epoch id, epoch number)."""
@@ -214,6 +217,16 @@ class Writer:
             self._name_ids[name] = name_id
         return name_id
 
+    def _shape_id(self, c: sqlite3.Connection, body: str) -> int:
+        shape_id = self._shape_ids.get(body)
+        if shape_id is None:
+            c.execute("INSERT OR IGNORE INTO shapes(body) VALUES (?)", (_t(body),))
+            shape_id = c.execute("SELECT id FROM shapes WHERE body = ?", (_t(body),)).fetchone()[0]
+            if len(self._shape_ids) > 10_000:
+                self._shape_ids.clear()
+            self._shape_ids[body] = shape_id
+        return shape_id
+
     def _source_id(self, c: sqlite3.Connection, kind: str, location: str) -> int:
         location = _t(location)
         c.execute("INSERT OR IGNORE INTO data_sources(kind, location) VALUES (?, ?)", (kind, location))
@@ -236,6 +249,14 @@ class Writer:
                 [
                     (record.execution_id, s.kind, self._name_id(c, s.name), s.source, _t(s.value))
                     for s in record.symbols
+                ],
+            )
+        if record.states:
+            c.executemany(
+                "INSERT OR REPLACE INTO states(execution_id, name_id, shape_id) VALUES (?, ?, ?)",
+                [
+                    (record.execution_id, self._name_id(c, name), self._shape_id(c, body))
+                    for name, body in record.states.items()
                 ],
             )
         for access in record.data:

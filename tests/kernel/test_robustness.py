@@ -11,7 +11,7 @@ from tests.kernel.helpers import Kernel, flush, notebook, query
 INJECT = """
 from provkernel.capture.extension import recorder_for
 _recorder = recorder_for(get_ipython())
-def _boom():
+def _boom(*args, **kwargs):
     raise RuntimeError("injected capture failure")
 _recorder.namespace.after = _boom
 """

@@ -16,7 +16,46 @@ def test_functions_classes_and_their_globals():
         "def f(a, b=default):\n    return a + model.predict(b) + later\nclass C(Base):\n    k = 1\nlater = 3"
     )
     assert facts.functions == ("f",) and facts.classes == ("C",)
-    assert set(facts.free) == {"default", "model", "Base"}  # `later` is bound by this cell
+    # defining f evaluates its default, not its body; the class body runs at once
+    assert set(facts.free) == {"default", "Base"}
+    body = facts.scope(1, "f")
+    assert set(body.reads) == {"model", "later"} and body.methods == (("model", "predict"),)
+
+
+def test_function_bodies_are_facts_for_their_callers():
+    facts = analyze(
+        "seen = set()\n"
+        "@register\n"
+        "def mark(x, n=limit):\n"
+        "    seen.add(x)\n"
+        "    counts[x] = helper(x)\n"
+        "    return inner_call(x)\n"
+        "class Model:\n"
+        "    scale = factor * 2\n"
+        "    def fit(self, X):\n"
+        "        self.prepare(X)\n"
+        "        history.append(lr)\n"
+        "    def prepare(self, X):\n"
+        "        return normalise(X)\n"
+        "ys = sorted(xs, key=lambda v: v - offset)\n"
+        "f = lambda q: q * rate\n"
+        "model = Model()\n"
+        "model.fit(data)"
+    )
+    assert set(facts.free) == {"register", "limit", "factor", "xs", "offset", "data"}
+    mark = facts.scope(2, "mark")  # a decorated function's code starts at its first decorator
+    assert set(mark.reads) == {"seen", "counts", "helper", "inner_call"}
+    assert set(mark.mutates) == {"seen", "counts"} and set(mark.calls) == {"helper", "inner_call"}
+    fit, prepare = facts.scope(9, "fit"), facts.scope(12, "prepare")
+    assert fit.self_calls == ("prepare",) and set(fit.reads) == {"history", "lr"}
+    assert fit.mutates == ("history",) and set(prepare.calls) == {"normalise"}
+    assert facts.scope(15, "<lambda>").reads == ("rate",)
+    assert ("model", "fit") in facts.methods and "Model" in facts.calls
+
+
+def test_closures_are_not_globals():
+    facts = analyze("def outer():\n    z = 1\n    def inner():\n        return z + g\n    return inner")
+    assert facts.scope(3, "inner").reads == ("g",)
 
 
 def test_comprehension_variables_are_local():

@@ -15,6 +15,7 @@ from provkernel.capture.fingerprint import (
     describe,
     from_json,
     is_fitted,
+    structure,
     to_json,
 )
 
@@ -98,7 +99,19 @@ def test_a_slow_type_falls_back_to_identity(fp):
     fp.slow_s = 0.0  # every fingerprint counts as slow: the type is demoted after one
     obj = Slow([1])
     fp.of(obj)
-    assert fp.slow_types and fp.of(obj) == ("object", "test_a_slow_type_falls_back_to_identity.<locals>.Slow")
+    assert fp.slow_types and fp.of(obj) == (
+        "object",
+        "test_a_slow_type_falls_back_to_identity.<locals>.Slow",
+        -1,
+        0,
+    )
+
+
+def test_stored_structure_drops_per_process_hashes(fp):
+    assert structure(fp.of([1, 2])) == ("list", 2)
+    assert structure(fp.of(np.zeros((2, 3)))) == ("ndarray", "<f8", (2, 3))
+    frame = fp.of(pd.DataFrame({"a": [1]}))
+    assert structure(frame) == frame
 
 
 def test_json_round_trip(fp):

@@ -1,0 +1,95 @@
+"""Stale cells: cells whose latest run read something a later execution of another cell has changed.
+
+A cell is *stale* when a name its latest run read (or changed in place) was written again
+afterwards by another cell; it stays stale until it is run again. A cell that read from a stale
+cell's latest run is stale too, *indirectly* (its input was computed from outdated data).
+
+>>> from provkernel.lineage.graph import build_graph
+>>> from provkernel.lineage.model import Execution, Event, DEF, USE
+>>> code = {1: "test_size = 0.2", 2: "X = split(test_size)", 3: "test_size = 0.3"}
+>>> xs = [Execution(i, 1, i, f"c{i}", f"c{i}", str(i), code[i], float(i), float(i), "ok") for i in code]
+>>> ev = [Event(1, DEF, "test_size"), Event(2, USE, "test_size", 1), Event(2, DEF, "X"), Event(3, DEF, "test_size")]
+>>> [(s.execution, s.reasons[0].name, s.reasons[0].rewritten_by) for s in stale_cells(build_graph(xs, ev))]
+[(2, 'test_size', 3)]
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from provkernel.capture.analysis import analyze
+from provkernel.lineage.graph import execution, in_order
+from provkernel.lineage.slicing import latest_per_cell
+
+
+@dataclass(frozen=True)
+class StaleReason:
+    """Why a cell is stale: it read ``name`` from ``read_from``, and ``rewritten_by`` wrote it again
+    (directly), or ``read_from`` is itself a stale cell's latest run (``indirect``)."""
+
+    name: str
+    read_from: int
+    rewritten_by: int | None = None
+    indirect: bool = False
+
+
+@dataclass
+class StaleCell:
+    """A cell to re-run: its latest execution and why."""
+
+    execution: int
+    reasons: list[StaleReason] = field(default_factory=list)
+
+    @property
+    def direct(self) -> bool:
+        """A name it read was written again (not only downstream of another stale cell)."""
+        return any(not r.indirect for r in self.reasons)
+
+
+def stale_cells(graph: nx.DiGraph, until: int | None = None) -> list[StaleCell]:
+    """The stale cells of an epoch (as of execution ``until``), in the order their latest runs ran."""
+    latest = latest_per_cell(graph, until)
+    shown = set(latest.values())
+    writes: dict[str, list[int]] = {}
+    for x in in_order(graph, until):
+        node = graph.nodes[x]
+        for name in node["defines"] | node["updates"]:
+            writes.setdefault(name, []).append(x)
+    found: dict[int, StaleCell] = {}
+    for x in sorted(shown):
+        cell = execution(graph, x).cell
+        reasons = []
+        for source in sorted(graph.predecessors(x)):
+            for name in sorted(graph.edges[source, x]["names"]):
+                rewrite = _first_write_after(graph, writes.get(name, []), x, cell)
+                if rewrite is not None:
+                    reasons.append(StaleReason(name, source, rewrite))
+                elif source in found:
+                    reasons.append(StaleReason(name, source, indirect=True))
+        if reasons:
+            found[x] = StaleCell(x, reasons)
+    return list(found.values())
+
+
+def _first_write_after(graph: nx.DiGraph, writers: list[int], x: int, cell: str) -> int | None:
+    """The first execution after ``x``, of a cell other than ``cell``, among ``writers``."""
+    for w in writers[bisect.bisect_right(writers, x) :]:
+        if execution(graph, w).cell != cell:
+            return w
+    return None
+
+
+def parameter_changes(graph: nx.DiGraph, before: int, after: int) -> list[str]:
+    """Literal parameters that differ between two runs of a cell: ``["test_size = 0.3"]``."""
+    old = dict(_parameters(execution(graph, before).code))
+    new = _parameters(execution(graph, after).code)
+    return [f"{name} = {value}" for name, value in new if old.get(name) != value]
+
+
+@functools.lru_cache(maxsize=1024)
+def _parameters(code: str) -> tuple[tuple[str, str], ...]:
+    return analyze(code).parameters
