@@ -7,11 +7,12 @@ and the recorder shows it under the next cell as a small display (never on the c
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from provkernel.textsafety import clip, safe_text
@@ -80,6 +81,18 @@ class Health:
                 self.store(stage, message)
             except Exception:
                 log.debug("provkernel: could not store a capture error", exc_info=True)
+
+    @contextlib.contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Run one stage of capture: a failure is counted under ``name`` and the caller goes on.
+
+        ``KeyboardInterrupt`` is caught too: IPython would print a traceback for our handler, and
+        the cell it arrived in has already finished.
+        """
+        try:
+            yield
+        except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - by design
+            self.failed(name, exc)
 
     def raise_notice(self, title: str, detail: str) -> None:
         """Ask for a notice under the next cell (only the first one of a session is ever shown)."""

@@ -9,39 +9,30 @@ on (the database cannot be written) is said once per session, as a display under
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import logging
 import os
 import sys
 import time
-import traceback as tb_module
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-from provkernel.capture.analysis import CodeFacts, FactsCache, analyze_tree, code_hash, merged_facts
-from provkernel.capture.calls import CallResolver
-from provkernel.capture.dataflow import AccessCollector
+from provkernel.capture.analysis import code_hash
 from provkernel.capture.environment import LibraryResolver, classify_package
 from provkernel.capture.epochs import EpochTracker
 from provkernel.capture.execution import Finished, PendingWrite, Running
 from provkernel.capture.health import Health
-from provkernel.capture.objects import ObjectChanges, ObjectWatcher
-from provkernel.capture.outputs import OutputCollector
+from provkernel.capture.observer import ExecutionObserver
 from provkernel.capture.parsehook import ParseHook
-from provkernel.capture.runtime import ModuleWatcher, NamespaceWatcher
 from provkernel.capture.settings import Settings
 from provkernel.capture.stalewatch import StaleWatch
 from provkernel.capture.stalewatch import notice as stale_notice
-from provkernel.capture.symbols import symbol_events
 from provkernel.lineage.model import first_line
 from provkernel.log import log_to_file, scrub_log_with
 from provkernel.records import ExecutionRecord, LibraryRecord
-from provkernel.secrets import EnvironmentReads, Secrets
+from provkernel.secrets import EnvironmentReads
 from provkernel.store.background import BackgroundWriter
 from provkernel.store.database import StoreError, connect, default_path
 from provkernel.store.schema import DEF, UPDATE
 from provkernel.store.writer import Writer, execution_id
-from provkernel.textsafety import MESSAGE_LIMIT, clip, clip_traceback, safe_text
 
 log = logging.getLogger("provkernel")
 
@@ -49,27 +40,6 @@ log = logging.getLogger("provkernel")
 REQUEST_MAX_AGE_S = 5.0
 # Reasons the database cannot be written that the user must act on (a lock is waited out quietly).
 USER_ACTIONABLE = ("readonly", "read-only", "disk is full", "disk i/o error", "unable to open")
-
-
-def guarded(stage: str) -> Callable:
-    """Catch, log and count any failure of the decorated handler; the user's cell goes on.
-
-    ``KeyboardInterrupt`` is caught too: IPython would otherwise print a traceback for the
-    handler, and the cell it arrived in has already finished.
-    """
-
-    def decorate(method: Callable) -> Callable:
-        @functools.wraps(method)
-        def wrapper(self: Recorder, *args, **kwargs):
-            try:
-                return method(self, *args, **kwargs)
-            except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - by design
-                self.capture_failed(stage, exc)
-                return None
-
-        return wrapper
-
-    return decorate
 
 
 class Recorder:
@@ -85,18 +55,19 @@ class Recorder:
         self.log_path: str | None = None
         self.disabled_reason: str | None = None
         self.epochs = EpochTracker(shell, kernel)
-        self.facts = FactsCache()
-        self.namespace = NamespaceWatcher(shell.user_ns, getattr(shell, "user_ns_hidden", {}))
-        self.modules = ModuleWatcher()
-        self.files = AccessCollector(self.settings.hash_limit_bytes, ignore_dirs=_kernel_dirs())
-        self.outputs = OutputCollector()
+        self.observer = ExecutionObserver(shell, self.settings, self.health, _kernel_dirs())
+        # the observer's parts, as reports, magics and tests reach them
+        observer = self.observer
+        self.facts, self.namespace, self.files = observer.facts, observer.namespace, observer.files
+        self.outputs, self.secrets, self.last_writer = (
+            observer.outputs,
+            observer.secrets,
+            observer.last_writer,
+        )
         self.libraries = LibraryResolver(self._store_libraries)
-        self.secrets = Secrets(read=EnvironmentReads.names)
         self.parse_hook = ParseHook(shell, self._observe_parse)
-        self.calls = CallResolver()
         self.stale_watch = StaleWatch()
-        self.objects = ObjectWatcher()
-        self.last_writer: dict[str, int] = {}
+        self.stage = self.health.stage
         self.listeners: list[Callable[[Finished], None]] = []
         # cells in progress, outermost first: (IPython's ExecutionInfo, the execution or None)
         self._stack: list[tuple[object, Running | None]] = []
@@ -185,17 +156,17 @@ class Recorder:
         self.outputs.uninstall()
         self._installed = False
 
-    @guarded("shutdown")
     def close(self) -> None:
         """The kernel is going away: finish the epoch and pending writes."""
         if self._closed:
             return
         self._closed = True
-        self.libraries.flush()
-        if self.writer is not None:
-            self.files.hasher.wait(2.0)
-            self.epochs.close(self.writer)
-            self.writer.close()
+        with self.stage("shutdown"):
+            self.libraries.flush()
+            if self.writer is not None:
+                self.files.hasher.wait(2.0)
+                self.epochs.close(self.writer)
+                self.writer.close()
 
     def flush(self) -> None:
         """Wait until everything recorded so far is in the database (before a report reads it)."""
@@ -214,26 +185,26 @@ class Recorder:
         """The kernel received an execute request (called before the cell runs)."""
         self._request = (received, cell_id)
 
-    @guarded("aborted")
     def record_aborted(self, code: str, cell_id: str | None, received: float) -> None:
         """An execute request the kernel aborted because an earlier cell failed."""
         if self.writer is None or not code.strip():
             return
-        self.epochs.ensure(self.writer, self.last_writer)
-        digest = code_hash(code)
-        facts, _ = self.facts.get(self._transform(code), digest)
-        args = (
-            self._next_id(),
-            self.epoch_id,
-            None,
-            cell_id,
-            digest,
-            code,
-            facts.to_json,
-            received,
-            "aborted",
-        )
-        self.writer.submit(lambda w: w.start_execution(*args))
+        with self.stage("aborted"):
+            self.epochs.ensure(self.writer, self.last_writer)
+            digest = code_hash(code)
+            facts, _ = self.facts.get(self._transform(code), digest)
+            args = (
+                self._next_id(),
+                self.epoch_id,
+                None,
+                cell_id,
+                digest,
+                code,
+                facts.to_json,
+                received,
+                "aborted",
+            )
+            self.writer.submit(lambda w: w.start_execution(*args))
 
     # --- IPython events ---------------------------------------------------------------
     def pre_run_cell(self, info) -> None:
@@ -244,7 +215,7 @@ class Recorder:
             outer = self._running
             if outer is not None:
                 with self.stage("static"):
-                    outer.nested.append(self._facts_of(info.raw_cell, _transformed(info)))
+                    outer.nested.append(self.observer.facts_of(info.raw_cell, _transformed(info)))
             return
         running = None
         try:
@@ -252,15 +223,8 @@ class Recorder:
         except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001
             self.capture_failed("pre_run_cell", exc)
         self._stack.append((info, running))
-        if running is None:
-            return
-        with self.stage("namespace"):
-            self.modules.absorb()
-            self.namespace.before()
-        with self.stage("outputs"):
-            self.outputs.start()
-        with self.stage("data"):
-            self.files.start()
+        if running is not None:
+            self.observer.starting()
 
     def _begin(self, info) -> Running | None:
         if self.writer is None:
@@ -300,25 +264,7 @@ class Recorder:
         if source != running.transformed:
             return  # another parse during the cell (%time, a nested run_cell)
         running.parsed = True
-        if running.facts is None:
-            with self.stage("static"):
-                running.facts = self.facts.put(
-                    running.code_hash, analyze_tree(tree, running.code_hash, source)
-                )
-        if running.facts is None:
-            return
-        with self.stage("calls"):
-            self.calls.remember(filename, running.facts)
-        with self.stage("fingerprints"):
-            running.snapshot = self.objects.before(self._watched(running.facts), self.shell.user_ns)
-
-    def _watched(self, facts: CodeFacts) -> list[str]:
-        """Names whose objects an execution may change: what it reads or updates, and what the
-        notebook functions it calls (as defined now) read or change."""
-        names = dict.fromkeys(facts.free)
-        names.update(dict.fromkeys(u.name for u in facts.updates))
-        names.update(dict.fromkeys(self.calls.effects(facts, self.shell.user_ns).names))
-        return list(names)
+        self.observer.parsed(running, source, tree, filename)
 
     def post_run_cell(self, result) -> None:
         """Turn what the execution did into records and store them."""
@@ -336,26 +282,17 @@ class Recorder:
         _, running = self._stack.pop()
         if self._stack:
             return  # a cell run from inside the execution: its effects are the outer one's
-        with self.stage("data"):
-            self.files.stop()
         exception = result.error_before_exec or result.error_in_exec
         if running is None or self.writer is None:
+            with self.stage("data"):
+                self.files.stop()
             if exception is not None and self.listeners:
                 self._notify_unrecorded(result, exception)  # diagnosis still works without a database
             return
-        exception = exception or self._display_error()
-        record = self._record(running, exception)
-        with self.stage("static"):
-            if running.facts is None:
-                running.facts = self._facts_of(running.code, running.transformed)
-        facts = running.facts or CodeFacts(code_hash=running.code_hash, partial=True)
-        with self.stage("lineage"):
-            self._symbols(running, record, merged_facts(facts, running.nested), exception)
+        record, facts = self.observer.finished(running, exception)
+        exception = exception or self.observer.display_error()
         with self.stage("data"):
-            record.data = self.files.drain()
             self._hash_later(running.execution_id, self.files.pending_hashes)
-        with self.stage("outputs"):
-            record.outputs = self.outputs.records
         with self.stage("libraries"):
             self._submit_libraries(running, facts)
         with self.stage("writer"):
@@ -377,34 +314,13 @@ class Recorder:
         )
         self._notify(finished)
 
-    def _record(self, running: Running, exception: BaseException | None) -> ExecutionRecord:
-        """The execution's status as the user saw it, with a bounded, scrubbed error."""
-        record = ExecutionRecord(running.execution_id, time.time(), "ok" if exception is None else "error")
-        if exception is not None:
-            with self.stage("record"):
-                record.ename = type(exception).__name__
-                record.evalue = self.secrets.scrub(clip(safe_text(_message(exception)), MESSAGE_LIMIT))
-                record.traceback = [
-                    self.secrets.scrub(line) for line in clip_traceback(self._traceback(exception))
-                ]
-        return record
-
-    def _display_error(self) -> BaseException | None:
-        """The error shown while displaying the cell's result (a ``__repr__`` that raised), if any:
-        ipykernel then replies with an error, so the execution failed as far as the user can see."""
-        if getattr(self.shell, "_last_traceback_during_displayhook", False):
-            return getattr(sys, "last_value", None) or RuntimeError("the result could not be displayed")
-        return None
-
     def _notify(self, finished: Finished) -> None:
         for listener in list(self.listeners):
             with self.stage(getattr(listener, "__name__", "listener")):
                 listener(finished)
 
     def _notify_unrecorded(self, result, exception: BaseException) -> None:
-        record = ExecutionRecord(0, time.time(), "error", ename=type(exception).__name__)
-        record.evalue = self.secrets.scrub(clip(safe_text(_message(exception)), MESSAGE_LIMIT))
-        record.traceback = [self.secrets.scrub(line) for line in clip_traceback(self._traceback(exception))]
+        record = self.observer.error_record(0, exception)
         code = getattr(result.info, "raw_cell", "") if result.info is not None else ""
         count = result.execution_count if result.info is not None and result.info.store_history else None
         self._notify(
@@ -412,47 +328,6 @@ class Recorder:
         )
 
     # --- helpers ----------------------------------------------------------------------
-    @contextlib.contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        """Run one stage of capture: a failure is counted under ``name`` and the others go on."""
-        try:
-            yield
-        except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - by design
-            self.capture_failed(name, exc)
-
-    def _facts_of(self, code: str, transformed: str):
-        return self.facts.get(transformed, code_hash(code))[0]
-
-    def _symbols(
-        self, running: Running, record: ExecutionRecord, facts, exception: BaseException | None
-    ) -> None:
-        """The execution's symbol events and object states, into ``record``."""
-        namespace = self.shell.user_ns
-        objects = ObjectChanges()
-        with self.stage("fingerprints"):
-            objects = self.objects.compare(running.snapshot, namespace)
-        effects = None
-        with self.stage("calls"):
-            effects = self.calls.effects(facts, namespace)
-        change = self.namespace.after(objects.changed_ids)
-        record.symbols = symbol_events(
-            facts,
-            change,
-            namespace,
-            self.last_writer,
-            running.execution_id,
-            exception,
-            self.settings.value_max_length,
-            self.secrets,
-            self.capture_failed,
-            effects,
-            objects.changed,
-        )
-        with self.stage("fingerprints"):
-            written = [e.name for e in record.symbols if e.kind in (DEF, UPDATE)]
-            self.objects.record_states(objects, namespace, written)
-            record.states = objects.states
-
     def _hash_later(self, execution: int, pending) -> None:
         writer = self.writer
         for path, mode, st in pending:
@@ -468,16 +343,6 @@ class Recorder:
         except Exception:  # noqa: BLE001 - IPython reports the error itself when it runs the cell
             return code
 
-    def _traceback(self, exception: BaseException) -> list[str]:
-        """The traceback IPython showed (with its colours), else one formatted here."""
-        stb = getattr(self.shell, "_last_traceback", None)
-        if stb:
-            return list(stb)
-        try:
-            return tb_module.format_exception(exception)
-        except Exception:  # noqa: BLE001 - an exception whose formatting raises
-            return [f"{type(exception).__name__}"]
-
     def _reset_sequence(self) -> None:
         self._seq = 0
 
@@ -487,7 +352,7 @@ class Recorder:
 
     def _submit_libraries(self, running: Running, facts) -> None:
         packages: dict[str, tuple[str, str, int]] = {}
-        for name in self.modules.new_packages():
+        for name in self.observer.modules.new_packages():
             kind = classify_package(name)
             if kind == "package":
                 packages[name] = (name, "indirect", running.execution_id)
@@ -542,13 +407,6 @@ class Recorder:
         """Writes fail as a whole (called on the writer thread): say so once if the user must act."""
         if any(marker in reason.lower() for marker in USER_ACTIONABLE):
             self.health.raise_notice("provenance is not being saved", _what_to_do(reason))
-
-
-def _message(exception: BaseException) -> str:
-    try:
-        return str(exception)
-    except Exception:  # noqa: BLE001 - a __str__ that raises: IPython showed "<unprintable …>" too
-        return f"<unprintable {type(exception).__name__} object>"
 
 
 def _transformed(info) -> str:

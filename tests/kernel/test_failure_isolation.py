@@ -14,7 +14,7 @@ BOOM = "def _boom(*a, **k):\n    raise RuntimeError('injected failure')\n"
 INJECTIONS = {
     "static": (
         (
-            "import provkernel.capture.recorder as _R, provkernel.capture.analysis as _A\n"
+            "import provkernel.capture.observer as _R, provkernel.capture.analysis as _A\n"
             "_saved = (_R.analyze_tree, _A.analyze)\n_R.analyze_tree = _A.analyze = _boom"
         ),
         "_R.analyze_tree, _A.analyze = _saved",
@@ -24,7 +24,7 @@ INJECTIONS = {
         "_rec.namespace.before = _saved",
     ),
     "lineage": (
-        "import provkernel.capture.recorder as _R\n_saved = _R.symbol_events\n_R.symbol_events = _boom",
+        "import provkernel.capture.observer as _R\n_saved = _R.symbol_events\n_R.symbol_events = _boom",
         "_R.symbol_events = _saved",
     ),
     "values": (
