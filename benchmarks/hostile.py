@@ -12,16 +12,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import queue
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from jupyter_client.manager import KernelManager
-
-HISTORY = "--HistoryManager.hist_file=:memory:"
+from kernels import start, stop, timed
 
 APPENDS = "lst = []\n" + "\n".join(f"lst.append({i})" for i in range(20_000))
 SLOW = (
@@ -64,35 +60,13 @@ CASES: dict[str, tuple[list[str], str]] = {
 
 
 def run_case(kernel: str, setup: list[str], cell: str, env: dict[str, str], cwd: str) -> float:
-    km = KernelManager(kernel_name=kernel)
-    km.start_kernel(extra_arguments=[HISTORY], env=env, cwd=cwd)
-    kc = km.client()
-    kc.start_channels()
+    km, kc, _ = start(kernel, env, cwd)
     try:
-        kc.wait_for_ready(timeout=120)
         for source in setup:
-            execute(kc, source)
-        return execute(kc, cell)
+            kc.execute_interactive(source, timeout=600, output_hook=lambda msg: None)
+        return timed(kc, cell, allow_errors=True)[0]
     finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
-
-
-def execute(kc, code: str, timeout: float = 600) -> float:
-    began = time.perf_counter()
-    msg_id = kc.execute(code, allow_stdin=False)
-    deadline = began + timeout
-    while True:
-        try:
-            msg = kc.get_iopub_msg(timeout=max(0.1, deadline - time.perf_counter()))
-        except queue.Empty:
-            raise TimeoutError(f"no reply within {timeout} s") from None
-        if (
-            msg["parent_header"].get("msg_id") == msg_id
-            and msg["msg_type"] == "status"
-            and msg["content"]["execution_state"] == "idle"
-        ):
-            return time.perf_counter() - began
+        stop(km, kc)
 
 
 def main() -> None:

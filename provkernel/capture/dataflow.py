@@ -69,10 +69,13 @@ class AccessCollector:
         """Add the audit hook (once per process: audit hooks cannot be removed)."""
         if self._installed:
             return
-        events, active, watched = self._events, self._active, WATCHED_EVENTS
+        events, active, watched, code = self._events, self._active, WATCHED_EVENTS, CODE_SUFFIXES
 
         def hook(event: str, args: tuple) -> None:
             if active[0] and event in watched:
+                # an import reads hundreds of modules: drop them here, with string tests only
+                if event == "open" and args[1] == "r" and type(args[0]) is str and args[0].endswith(code):
+                    return
                 events.append((event, args))
 
         sys.addaudithook(hook)

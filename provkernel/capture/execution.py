@@ -58,6 +58,7 @@ class Running:
     count: int | None
     pending: PendingWrite | None = None
     parsed: bool = False  # IPython's parse of this cell was seen
+    cost: float = 0.0  # seconds spent in capture on the main thread so far
     snapshot: Snapshot | None = None  # fingerprints of the objects it may change, taken before it ran
     nested: list[CodeFacts] = field(default_factory=list)  # facts of cells run from inside this one
 

@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 import time
+from collections import deque
 from collections.abc import Callable
 
 from provkernel.capture.analysis import code_hash
@@ -67,6 +68,7 @@ class Recorder:
         self.libraries = LibraryResolver(self._store_libraries)
         self.parse_hook = ParseHook(shell, self._observe_parse)
         self.stale_watch = StaleWatch()
+        self.costs: deque[float] = deque(maxlen=10_000)
         self.stage = self.health.stage
         self.listeners: list[Callable[[Finished], None]] = []
         # cells in progress, outermost first: (IPython's ExecutionInfo, the execution or None)
@@ -217,6 +219,7 @@ class Recorder:
                 with self.stage("static"):
                     outer.nested.append(self.observer.facts_of(info.raw_cell, _transformed(info)))
             return
+        started = time.perf_counter()
         running = None
         try:
             running = self._begin(info)
@@ -225,6 +228,7 @@ class Recorder:
         self._stack.append((info, running))
         if running is not None:
             self.observer.starting()
+            running.cost += time.perf_counter() - started
 
     def _begin(self, info) -> Running | None:
         if self.writer is None:
@@ -264,16 +268,23 @@ class Recorder:
         if source != running.transformed:
             return  # another parse during the cell (%time, a nested run_cell)
         running.parsed = True
+        started = time.perf_counter()
         self.observer.parsed(running, source, tree, filename)
+        running.cost += time.perf_counter() - started
 
     def post_run_cell(self, result) -> None:
         """Turn what the execution did into records and store them."""
+        started = time.perf_counter()
+        running = self._running
         try:
             self._finish(result)
         except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001
             self.capture_failed("post_run_cell", exc)
         with self.stage("notice"):
             self._show_notice()
+        if running is not None and not self._stack:
+            # seconds our hooks kept the kernel's main thread busy (benchmarks read them)
+            self.costs.append(running.cost + time.perf_counter() - started)
 
     def _finish(self, result) -> None:
         # IPython sends post_run_cell without pre_run_cell for an empty cell: match by ExecutionInfo
