@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from provkernel.crashes.render import MIME_TYPE
@@ -143,3 +145,22 @@ def test_a_fifo_is_recorded_without_being_read_again(runs):
 def test_no_capture_failure_on_hostile_cells(runs):
     results, _ = runs
     assert results["failures"].strip() == "{}"
+
+
+def test_an_interrupted_cell_is_recorded_as_the_user_saw_it(prov_db, tmp_path):
+    observed = {}
+    for name in ("python3", "provkernel"):
+        with Kernel(name, cwd=tmp_path) as k:
+            k.execute("import time")
+            msg_id = k.send("print('before'); time.sleep(30)")
+            time.sleep(2.0)
+            k.km.interrupt_kernel()
+            observed[name] = observable(k.collect(msg_id, timeout=30))
+            after = k.execute("print('after')")
+            assert after.stdout() == "after\n"
+            if name == "provkernel":
+                flush(k)
+    assert observed["provkernel"] == observed["python3"]
+    assert query(prov_db, "SELECT status, ename FROM executions WHERE count = 2") == [
+        ("error", "KeyboardInterrupt")
+    ]
