@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import io
 from collections import Counter
 from collections.abc import Iterable
@@ -98,27 +97,19 @@ class CrashProfile:
         return console.file.getvalue()  # type: ignore[attr-defined]
 
     def to_html(self) -> str:
-        """HTML tables with no external CSS (inherits the notebook theme's colours)."""
-        cell = 'style="padding:1px 8px;text-align:{}"'
-        parts = [
-            f"<div><b>Crash profile</b>: {self.total} crashes ({self.history_decided} decided from history)"
-        ]
-        parts.append('<div style="display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start">')
-        for title, rows in self._tables():
-            body = "".join(
-                f"<tr><td {cell.format('left')}>{html.escape(label)}</td><td {cell.format('right')}>{count}</td>"
-                f"<td {cell.format('right')}>{self.share(count)}</td></tr>"
-                for label, count in rows
-            )
-            parts.append(
-                f'<table style="border-collapse:collapse"><tr><th {cell.format("left")}>{title}</th>'
-                f"<th {cell.format('right')}>n</th><th {cell.format('right')}>%</th></tr>{body}</table>"
-            )
-        parts.append("</div></div>")
-        return "".join(parts)
+        """HTML tables (the notebook's theme colours), from the same renderables as the terminal."""
+        from provkernel.richhtml import to_html
+
+        return to_html(self, "crashes")
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return {"text/plain": self.text(), "text/html": self.to_html(), "application/json": self.to_json()}
+        from provkernel.render import vendor_mime
+
+        return {
+            "text/plain": self.text(),
+            "text/html": self.to_html(),
+            vendor_mime("crashes"): self.to_json(),
+        }
 
 
 def _ordered(counter: Counter[str], order: Iterable[str]) -> list[tuple[str, int]]:

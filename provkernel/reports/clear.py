@@ -23,6 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class ClearReport(JsonReport):
     """What was forgotten."""
 
+    kind = "clear"
+
     def renderables(self):
         d = self.data
         yield Text(

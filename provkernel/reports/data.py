@@ -25,6 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class DataSourcesReport(JsonReport):
     """Data sources and their history."""
 
+    kind = "data"
+
     def renderables(self):
         d = self.data
         if not d["sources"]:

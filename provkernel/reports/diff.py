@@ -30,6 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class DiffReport(JsonReport):
     """A unified diff of two executions' code."""
 
+    kind = "diff"
+
     def renderables(self):
         d = self.data
         a, b = d["a"], d["b"]

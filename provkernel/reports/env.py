@@ -37,6 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class EnvReport(JsonReport):
     """The environment of each epoch."""
 
+    kind = "env"
+
     def renderables(self):
         d = self.data
         changed = {(c["epoch"], c["field"]) for c in d["changes"]}

@@ -41,6 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class ExportReport(JsonReport):
     """What was written where."""
 
+    kind = "export"
+
     def renderables(self):
         d = self.data
         if d["file"] == "-":

@@ -46,6 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class HistoryReport(JsonReport):
     """Epochs, then executions."""
 
+    kind = "history"
+
     def renderables(self):
         d = self.data
         yield Text.assemble(

@@ -27,6 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class ImportsReport(JsonReport):
     """Imported packages of one epoch."""
 
+    kind = "imports"
+
     def __init__(self, data: dict[str, Any], show_all: bool) -> None:
         super().__init__(data)
         self.show_all = show_all

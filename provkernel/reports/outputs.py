@@ -46,6 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class OutputsReport(JsonReport):
     """Outputs and their producers."""
 
+    kind = "outputs"
+
     def renderables(self):
         d = self.data
         if d.get("saved") is not None:

@@ -24,6 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class StatusReport(Report):
     """The state of recording."""
 
+    kind = "status"
+
     def __init__(self, data: dict[str, Any]) -> None:
         self.data = data
 

@@ -29,6 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class ValuesReport(JsonReport):
     """Values of one name."""
 
+    kind = "values"
+
     def renderables(self):
         yield Fitted(self._table)
         d = self.data

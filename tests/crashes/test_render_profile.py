@@ -71,7 +71,8 @@ def test_profile_counts_in_taxonomy_order() -> None:
     bundle = profile._repr_mimebundle_()
     assert "Crash profile: 3 crashes" in bundle["text/plain"] and "66.7%" in bundle["text/plain"]
     assert "<table" in bundle["text/html"]
-    assert bundle["application/json"]["root_cause_details"] == {
+    assert "application/json" not in bundle  # JupyterLab would show a JSON tree instead of the tables
+    assert bundle["application/vnd.provkernel.crashes+json"]["root_cause_details"] == {
         "misunderstanding of data structure": 2,
         "nb specific - execution order": 1,
     }

@@ -118,5 +118,8 @@ def test_report_profile_counts(folder: Path) -> None:
     assert profile.total == 2 and profile.history_decided == 1
     assert dict(profile.root_causes) == {"NB specific": 1, "data confusion": 1}
     bundle = profile._repr_mimebundle_()
-    assert set(bundle) == {"text/plain", "text/html", "application/json"}
-    assert bundle["application/json"]["crash_types"] == {"key error": 1, "variable not found": 1}
+    assert set(bundle) == {"text/plain", "text/html", "application/vnd.provkernel.crashes+json"}
+    assert bundle["application/vnd.provkernel.crashes+json"]["crash_types"] == {
+        "key error": 1,
+        "variable not found": 1,
+    }

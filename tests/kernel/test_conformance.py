@@ -32,7 +32,7 @@ class ProvKernelConformance(jupyter_kernel_test.KernelTests):
             "mime": "text/html",
         },
         {"code": "%prov status", "mime": "text/html"},
-        {"code": "%prov status", "mime": "application/json"},
+        {"code": "%prov status", "mime": "application/vnd.provkernel.status+json"},
     )
     code_history_pattern = "1?2*"
     supported_history_operations = ("tail", "search")

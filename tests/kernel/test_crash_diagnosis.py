@@ -130,7 +130,7 @@ def test_diagnoses_are_stored_and_profiled(story):
     stored = query(story["db"], "SELECT x.ename, x.diagnosis FROM executions x WHERE x.diagnosis IS NOT NULL")
     assert len(stored) == 9  # the eight above and the failed definition of beta
     assert all(json.loads(d)["ename"] == ename for ename, d in stored)
-    profile = story["profile"].data("application/json")[0]
+    profile = story["profile"].data("application/vnd.provkernel.crashes+json")[0]
     assert profile["total"] == 9 and profile["root_causes"]["NB specific"] >= 3
 
 
