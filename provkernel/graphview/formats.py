@@ -69,17 +69,7 @@ def _mermaid_text(text: str) -> str:
 
 
 def _class_of(data: dict) -> str:
-    paint = style.paint(data["kind"], data["flags"])
-    for name, candidate in (
-        ("error", style.ERROR),
-        ("readsdata", style.READS_DATA),
-        ("output", style.OUTPUT),
-        ("datanode", style.DATA_NODE),
-        ("library", style.LIBRARY_NODE),
-    ):
-        if paint is candidate:
-            return name
-    return "plain"
+    return style.node_style(data["kind"], data["flags"])[0]
 
 
 def to_mermaid(view: nx.DiGraph, title: str = "") -> str:
@@ -100,14 +90,7 @@ def to_mermaid(view: nx.DiGraph, title: str = "") -> str:
             if names
             else f"    {ids[u]} {arrow} {ids[v]}"
         )
-    for name, paint in (
-        ("plain", style.PLAIN),
-        ("readsdata", style.READS_DATA),
-        ("output", style.OUTPUT),
-        ("error", style.ERROR),
-        ("datanode", style.DATA_NODE),
-        ("library", style.LIBRARY_NODE),
-    ):
+    for name, paint in style.all_classes():
         lines.append(f"    classDef {name} fill:{paint.fill},stroke:{paint.stroke},color:{paint.text}")
     focus = [ids[k] for k in ids if "focus" in view.nodes[k]["flags"]]
     if focus:

@@ -1,5 +1,12 @@
-"""Colours and labels shared by every graph renderer (MLProvLab's convention: orange reads data,
-green produces output, grey crashed)."""
+"""Colours and labels shared by every graph renderer.
+
+Cells follow the convention users know from ipyflow and FlowBook: **crashed red, reads data
+orange, drew output green**. Each state is one :class:`NodeStyle` in :data:`NODE_STYLES`, in
+priority order (a crashed cell that read data is drawn red); renderers take colours, legend
+entries and class names from that table, so a new state is one entry there. A state marked
+``optional`` appears in the legend only when a drawn node has it (e.g. a later ``stale`` flag:
+``NodeStyle("stale", "stale", "stale", Paint(...), optional=True)``).
+"""
 
 from __future__ import annotations
 
@@ -16,41 +23,70 @@ class Paint:
     text: str = "#1f2328"
 
 
+@dataclass(frozen=True)
+class NodeStyle:
+    """How cells with ``flag`` are drawn, and their legend entry (``optional``: only when present)."""
+
+    flag: str
+    label: str
+    css_class: str
+    paint: Paint
+    optional: bool = False
+
+
 PLAIN = Paint("#f3f5f9", "#8c96a8")
+ERROR = Paint("#ffd6d6", "#d32f2f", "#5c0f0f")
 READS_DATA = Paint("#ffd9a8", "#d9730d")
 OUTPUT = Paint("#c9ecc9", "#2e8540")
-ERROR = Paint("#d4d4d4", "#5f5f5f", "#3a3a3a")
 DATA_NODE = Paint("#dbe9ff", "#3b6fc4")
 LIBRARY_NODE = Paint("#ece3fa", "#7b57c2")
 FOCUS_STROKE = "#1257d6"
 DOWNSTREAM_STROKE = "#9c27b0"
 
+NODE_STYLES: tuple[NodeStyle, ...] = (
+    NodeStyle("error", "crashed", "error", ERROR),
+    NodeStyle("data", "reads data", "readsdata", READS_DATA),
+    NodeStyle("output", "drew output", "output", OUTPUT),
+)
+KIND_STYLES = {"data": ("datanode", DATA_NODE), "library": ("library", LIBRARY_NODE)}
+
 EDGE = "#7d8799"
 EDGE_DATA = "#d9730d"
 EDGE_IMPORT = "#7b57c2"
 
-LEGEND = (
-    ("reads data", READS_DATA),
-    ("rich output", OUTPUT),
-    ("crashed", ERROR),
-)
-FLAG_BADGES = (("data", READS_DATA.stroke), ("output", OUTPUT.stroke), ("error", ERROR.stroke))
+
+def node_style(kind: str, flags: Iterable[str]) -> tuple[str, Paint]:
+    """Class name and colours of a node: its kind for data and libraries, else its first state in
+    :data:`NODE_STYLES` (a crash wins over reading data, which wins over drawing output)."""
+    if kind in KIND_STYLES:
+        return KIND_STYLES[kind]
+    flags = set(flags)
+    for entry in NODE_STYLES:
+        if entry.flag in flags:
+            return entry.css_class, entry.paint
+    return "plain", PLAIN
 
 
 def paint(kind: str, flags: Iterable[str]) -> Paint:
-    """Colours of a node: a crash wins over reading data, which wins over producing output."""
+    """Colours of a node (see :func:`node_style`)."""
+    return node_style(kind, flags)[1]
+
+
+def all_classes() -> list[tuple[str, Paint]]:
+    """Every class name with its colours (for formats that declare classes up front)."""
+    return [("plain", PLAIN), *((s.css_class, s.paint) for s in NODE_STYLES), *KIND_STYLES.values()]
+
+
+def legend(present: Iterable[str] = ()) -> list[NodeStyle]:
+    """Legend entries: every state, except optional ones no drawn node has (``present``: drawn flags)."""
+    present = set(present)
+    return [s for s in NODE_STYLES if not s.optional or s.flag in present]
+
+
+def badges(flags: Iterable[str]) -> list[str]:
+    """Stroke colours of the states a node has (small dots: a red node may also have read data)."""
     flags = set(flags)
-    if kind == "data":
-        return DATA_NODE
-    if kind == "library":
-        return LIBRARY_NODE
-    if "error" in flags:
-        return ERROR
-    if "data" in flags:
-        return READS_DATA
-    if "output" in flags:
-        return OUTPUT
-    return PLAIN
+    return [s.paint.stroke for s in NODE_STYLES if s.flag in flags]
 
 
 def edge_colour(kind: str) -> str:

@@ -1,9 +1,12 @@
 """SVG drawing of a display graph: self-contained, inline attributes, readable in light and dark themes.
 
-The drawing carries its own white background (JupyterLab's dark theme would hide dark text),
-a ``<title>`` on every node and edge (hover text when the SVG is inline HTML), and marker ids
-made unique per drawing so several graphs on one page do not clash. Attributes rather than a
-``<style>`` block: a stylesheet inside inline HTML would apply to the whole page.
+The drawing carries its own background, a ``<title>`` on every node and edge (hover text when
+the SVG is inline HTML), and marker ids made unique per drawing so several graphs on one page do
+not clash. Attributes rather than a ``<style>`` block: a stylesheet inside inline HTML would apply
+to the whole page. Drawn for a notebook (``themed``), the background, plain cells and text take
+JupyterLab's theme colours through inline ``style`` properties (``var(--jp-…, fallback)``); a
+file keeps plain colours only, for viewers without CSS variables. Long chains of cells are drawn
+as one node (:mod:`provkernel.graphview.chains`).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from html import escape
 import networkx as nx
 
 from provkernel.graphview import style
+from provkernel.graphview.chains import collapse_chains
 from provkernel.graphview.layout import HEADER, MARGIN, Box, Layout, Route, layered_layout
 
 FONT = "Menlo, Consolas, 'DejaVu Sans Mono', monospace"
@@ -21,6 +25,14 @@ SANS = "-apple-system, 'Segoe UI', Helvetica, Arial, sans-serif"
 CHAR_W = 7.0  # width of one 11.5px monospace character
 LABEL_CHAR_W = 6.1  # … and of a 10px one
 SECONDARY = "#5b6577"
+# theme colours for the inline drawing: (CSS property, value) per role, set as style="…"
+THEME = {
+    "canvas": "fill:var(--jp-layout-color0,#ffffff);stroke:var(--jp-border-color2,#d0d7de)",
+    "text": "fill:var(--jp-ui-font-color1,#1f2328)",
+    "muted": "fill:var(--jp-ui-font-color2,#5b6577)",
+    "backdrop": "fill:var(--jp-layout-color0,#ffffff)",
+    "plain": "fill:var(--jp-layout-color2,#f3f5f9)",
+}
 
 
 def _fmt(value: float) -> str:
@@ -44,6 +56,11 @@ def text(content: str, x: float, y: float, size: str, fill: str, family: str = F
     return element("text", escape(content), x=x, y=y, font_size=size, fill=fill, font_family=family, **attrs)
 
 
+def themed(role: str, on: bool) -> str | None:
+    """The inline theme style of a role, in a notebook drawing (None in a file)."""
+    return THEME[role] if on else None
+
+
 def _path(route: Route) -> str:
     pts = [f"{_fmt(x)},{_fmt(y)}" for x, y in route.points]
     if route.kind == "direct":
@@ -51,7 +68,7 @@ def _path(route: Route) -> str:
     return "M" + " L".join(pts)
 
 
-def _edge(view: nx.DiGraph, route: Route, marker: dict[str, str]) -> str:
+def _edge(view: nx.DiGraph, route: Route, marker: dict[str, str], theme: bool) -> str:
     data = view.edges[route.u, route.v]
     colour = style.edge_colour(data["kind"])
     dash = "6 3" if route.kind == "back" else ("2 3" if data.get("stale") else None)
@@ -83,16 +100,27 @@ def _edge(view: nx.DiGraph, route: Route, marker: dict[str, str]) -> str:
         # a plain backdrop rather than a text halo: some SVG renderers ignore paint-order
         body.append(
             element(
-                "rect", x=left, y=y - 6.5, width=width, height="13", rx="3", fill="#ffffff", opacity="0.85"
+                "rect",
+                x=left,
+                y=y - 6.5,
+                width=width,
+                height="13",
+                rx="3",
+                fill="#ffffff",
+                opacity="0.85",
+                style=themed("backdrop", theme),
             )
         )
-        body.append(text(label, left + 3, y + 3.5, "10", "#4a5466"))
+        body.append(text(label, left + 3, y + 3.5, "10", "#4a5466", style=themed("muted", theme)))
     return element("g", "".join(body))
 
 
 def _node_lines(data: dict, room: int) -> tuple[str, str]:
     kind, tag, title = data.get("kind", "cell"), data.get("tag", ""), data.get("title", "")
-    if kind == "cell":
+    if data.get("collapsed"):
+        line = f"{tag}  {title}"
+        detail = "→ " + (", ".join(data.get("defines", ())) or "defines nothing")
+    elif kind == "cell":
         line = f"{tag} {style.shorten(title, max(4, room - len(tag) - 1))}"
         detail = "→ " + (", ".join(data.get("defines", ())) or "defines nothing")
     else:
@@ -101,41 +129,54 @@ def _node_lines(data: dict, room: int) -> tuple[str, str]:
     return style.shorten(line, room), style.shorten(detail, room)
 
 
-def _node(data: dict, box: Box) -> str:
+def _node(data: dict, box: Box, theme: bool) -> str:
     kind, flags = data.get("kind", "cell"), set(data.get("flags", ()))
-    paint = style.paint(kind, flags)
+    css_class, paint = style.node_style(kind, flags)
+    plain = css_class == "plain"
     stroke, width = paint.stroke, "1.2"
     if "focus" in flags:
         stroke, width = style.FOCUS_STROKE, "3"
     elif "downstream" in flags:
         stroke, width = style.DOWNSTREAM_STROKE, "2.4"
     line, detail = _node_lines(data, int((box.w - 22) / CHAR_W))
-    body = [
-        element("title", escape(data.get("tooltip", ""))),
-        element(
-            "rect",
-            x=box.x,
-            y=box.y,
-            width=box.w,
-            height=box.h,
-            rx="16" if kind == "data" else "6",
-            fill=paint.fill,
-            stroke=stroke,
-            stroke_width=width,
-        ),
-        text(line, box.x + 9, box.y + 17, "11.5", paint.text),
-        text(detail, box.x + 9, box.y + 33, "10", SECONDARY),
+    shape = {"rx": "16" if kind == "data" else "6", "fill": paint.fill, "stroke": stroke}
+    fill = themed("plain", theme and plain)
+    body = [element("title", escape(data.get("tooltip", "")))]
+    if data.get("collapsed"):  # a stack of cards peeking out on the right: several cells in one node
+        for offset in (8.0, 4.0):
+            body.append(
+                element(
+                    "rect",
+                    x=box.x + offset,
+                    y=box.y + offset / 2,
+                    width=box.w,
+                    height=box.h - offset,
+                    stroke_width="1",
+                    style=fill,
+                    **shape,
+                )
+            )
+    body += [
+        element("rect", x=box.x, y=box.y, width=box.w, height=box.h, stroke_width=width, style=fill, **shape),
+        text(line, box.x + 9, box.y + 17, "11.5", paint.text, style=themed("text", theme and plain)),
+        text(detail, box.x + 9, box.y + 33, "10", SECONDARY, style=themed("muted", theme and plain)),
     ]
-    badges = [colour for flag, colour in style.FLAG_BADGES if flag in flags]
-    for i, colour in enumerate(badges):
+    for i, colour in enumerate(style.badges(flags)):
         body.append(element("circle", cx=box.x + box.w - 9 - i * 11, cy=box.y + 9, r="3.6", fill=colour))
-    return element("g", "".join(body))
+    return element("g", "".join(body), class_=f"pk-node pk-{css_class}")
 
 
-def _header(title: str, layout: Layout) -> list[str]:
-    parts = [text(title, MARGIN, MARGIN + 8.0, "13", "#1f2328", SANS, font_weight="600")]
-    x = max(MARGIN + len(title) * 7.2 + 24, layout.width - MARGIN - 330)
-    for label, paint in style.LEGEND:
+def _header(title: str, layout: Layout, present: set[str], theme: bool) -> list[str]:
+    parts = [
+        text(
+            title, MARGIN, MARGIN + 8.0, "13", "#1f2328", SANS, font_weight="600", style=themed("text", theme)
+        )
+    ]
+    entries = style.legend(present)
+    room = sum(19 + len(e.label) * 6.4 + 16 for e in entries)
+    x = max(MARGIN + len(title) * 7.2 + 24, layout.width - MARGIN - room)
+    for entry in entries:
+        paint = entry.paint
         parts.append(
             element(
                 "rect",
@@ -148,15 +189,20 @@ def _header(title: str, layout: Layout) -> list[str]:
                 stroke=paint.stroke,
             )
         )
-        parts.append(text(label, x + 19, MARGIN + 9.0, "11", "#3d4452", SANS))
-        x += 19 + len(label) * 6.4 + 16
+        parts.append(
+            text(entry.label, x + 19, MARGIN + 9.0, "11", "#3d4452", SANS, style=themed("text", theme))
+        )
+        x += 19 + len(entry.label) * 6.4 + 16
     return parts
 
 
-def render_svg(view: nx.DiGraph, title: str = "", max_per_row: int = 4) -> str:
-    """The SVG text of a display graph."""
+def render_svg(view: nx.DiGraph, title: str = "", max_per_row: int = 4, theme: bool = False) -> str:
+    """The SVG text of a display graph (``theme``: for inline HTML, in the notebook's theme colours)."""
+    view = collapse_chains(view)
     layout = layered_layout(view, max_per_row)
-    layout.width = width = max(layout.width, MARGIN * 2 + len(title) * 7.2 + 360)
+    present = {flag for key in view for flag in view.nodes[key].get("flags", ())}
+    legend_w = sum(19 + len(e.label) * 6.4 + 16 for e in style.legend(present))
+    layout.width = width = max(layout.width, MARGIN * 2 + len(title) * 7.2 + 24 + legend_w)
     height = layout.height
     prefix = "pk" + hashlib.blake2b(repr(sorted(map(str, view))).encode(), digest_size=4).hexdigest()
     colours = sorted({style.EDGE, style.EDGE_DATA, style.EDGE_IMPORT})
@@ -186,13 +232,24 @@ def render_svg(view: nx.DiGraph, title: str = "", max_per_row: int = 4) -> str:
             rx="8",
             fill="#ffffff",
             stroke="#d0d7de",
+            style=themed("canvas", theme),
         ),
-        *_header(title, layout),
+        *_header(title, layout, present, theme),
     ]
     if not len(view):
-        parts.append(text("nothing to draw", MARGIN, HEADER + MARGIN + 12, "12", SECONDARY, SANS))
-    parts += [_edge(view, route, marker) for route in layout.routes]
-    parts += [_node(view.nodes[key], box) for key, box in layout.boxes.items()]
+        parts.append(
+            text(
+                "nothing to draw",
+                MARGIN,
+                HEADER + MARGIN + 12,
+                "12",
+                SECONDARY,
+                SANS,
+                style=themed("muted", theme),
+            )
+        )
+    parts += [_edge(view, route, marker, theme) for route in layout.routes]
+    parts += [_node(view.nodes[key], box, theme) for key, box in layout.boxes.items()]
     return element(
         "svg",
         "\n" + "\n".join(parts) + "\n",
@@ -202,4 +259,6 @@ def render_svg(view: nx.DiGraph, title: str = "", max_per_row: int = 4) -> str:
         viewBox=f"0 0 {_fmt(width)} {_fmt(height)}",
         role="img",
         aria_label=title,
+        # in a notebook: shrink to the output's width (never grow), the frame scrolls vertically
+        style="max-width:100%;height:auto" if theme else None,
     )

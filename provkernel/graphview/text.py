@@ -10,11 +10,8 @@ from rich.text import Text
 from provkernel.graphview import style
 from provkernel.graphview.formats import nodes_in_order
 
-FLAG_TEXT = (
-    ("data", "data", style.READS_DATA.stroke),
-    ("output", "output", style.OUTPUT.stroke),
-    ("error", "crashed", "#9e9e9e"),
-)
+# the flags as words, in the graph's colours (a terminal never relies on the colour alone)
+FLAG_TEXT = tuple((s.flag, s.label, s.paint.stroke) for s in style.NODE_STYLES)
 
 
 def _ref(view: nx.DiGraph, key) -> str:

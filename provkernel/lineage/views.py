@@ -105,21 +105,44 @@ def _cell_attrs(graph: nx.DiGraph, x: int, extra: Iterable[str]) -> dict:
     if run.crashed:
         flags.add("error")
     defined = sorted(node["defines"] | node["updates"])
-    lines = [f"{run.tag} epoch {run.epoch} · {run.status}", *run.shown_code.strip().splitlines()[:8]]
-    if defined:
-        lines.append("defines: " + ", ".join(defined[:12]) + (" …" if len(defined) > 12 else ""))
-    if run.ename:
-        lines.append(f"{run.ename}: {(run.evalue or '').splitlines()[0] if run.evalue else ''}")
     return {
         "kind": "cell",
         "tag": run.tag,
         "title": run.first_line,
-        "tooltip": "\n".join(lines),
+        "tooltip": _tooltip(run, defined, sorted(node["uses"]), node),
         "flags": frozenset(flags),
         "order": float(x),
         "execution": run,
         "defines": tuple(defined),
     }
+
+
+def _names(label: str, names: list[str], limit: int = 12) -> str:
+    return (
+        f"{label}: "
+        + ", ".join(names[:limit])
+        + (f" … (+{len(names) - limit})" if len(names) > limit else "")
+    )
+
+
+def _tooltip(run: Execution, defined: list[str], used: list[str], node: dict) -> str:
+    """Hover text: run, status and time; the code; the names defined and read; data and outputs."""
+    took = f" · {run.duration:.2f} s" if run.duration is not None else ""
+    lines = [f"{run.tag} epoch {run.epoch} · {run.status}{took}"]
+    if run.ename:
+        lines.append(f"{run.ename}: {(run.evalue or '').splitlines()[0] if run.evalue else ''}")
+    code = run.shown_code.strip().splitlines()
+    lines += code[:12] + ([f"… ({len(code) - 12} more lines)"] if len(code) > 12 else [])
+    if defined:
+        lines.append(_names("defines", defined))
+    if used:
+        lines.append(_names("reads", used))
+    if node["reads"]:
+        lines.append(_names("reads data", [os.path.basename(r.rstrip("/")) or r for r in node["reads"]], 6))
+    shown = sorted(node["outputs"] - RICH_MIMES_IGNORED)
+    if shown:
+        lines.append("drew output: " + ", ".join(shown))
+    return "\n".join(lines)
 
 
 def _add_data(view: nx.DiGraph, graph: nx.DiGraph, drawn: list[int]) -> None:

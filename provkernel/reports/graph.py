@@ -1,7 +1,7 @@
 """``graph`` (``%provgraph``): the notebook's dependency graph, a slice of it, or what hangs on a name.
 
 In a notebook it draws SVG inline (``text/html`` with an inline ``<svg>``, plus ``image/svg+xml``,
-``text/plain`` and ``application/json``); in a terminal it prints a table. ``--format`` picks
+``text/plain`` and the JSON under ``application/vnd.provkernel.graph+json``); in a terminal it prints a table. ``--format`` picks
 Mermaid, DOT, JSON or text instead, ``-o FILE`` writes to a file (``-o -``: standard output).
 """
 
@@ -32,7 +32,7 @@ from provkernel.lineage.slicing import (
 )
 from provkernel.lineage.stale import stale_cells
 from provkernel.lineage.views import cells_shown, display_graph
-from provkernel.render import Report, mime_bundle
+from provkernel.render import Report, json_payload, mime_bundle, to_text, vendor_mime
 from provkernel.reports import ReportContext
 from provkernel.reports.common import (
     by_count,
@@ -55,7 +55,7 @@ SUFFIXES = {
     ".txt": "text",
 }
 GRAPHVIZ_SUFFIXES = {".png": "png", ".pdf": "pdf"}
-HTML_FRAME = '<div style="max-height:760px;overflow:auto;max-width:100%">{svg}</div>'
+HTML_FRAME = '<div class="provkernel-report provkernel-graph" style="max-height:760px;overflow:auto;max-width:100%">{svg}</div>'
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -87,6 +87,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class GraphReport(Report):
     """A display graph and how to show it."""
 
+    kind = "graph"
+
     def __init__(
         self, view: nx.DiGraph, data: dict[str, Any], title: str, fmt: str, written: str | None
     ) -> None:
@@ -106,8 +108,6 @@ class GraphReport(Report):
             return formats.to_dot(self.view, self.title)
         if fmt == "json":
             return json.dumps(self.data, indent=2, default=str) + "\n"
-        from provkernel.render import to_text
-
         return to_text(graph_table(self.view, self.title))
 
     def renderables(self):
@@ -120,15 +120,16 @@ class GraphReport(Report):
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
         if self.written is not None or self.format == "text":
-            return mime_bundle(self, self.data)
+            return mime_bundle(self, self.data, self.kind)
         text = self.source()
         if self.format == "svg":
-            plain = mime_bundle(self)["text/plain"]
+            # text/html first for every frontend: JupyterLab draws image/svg+xml as an <img> (no hover
+            # titles, no text selection); image/svg+xml is there for tools that save images
             return {
-                "text/html": HTML_FRAME.format(svg=text),
+                "text/html": HTML_FRAME.format(svg=render_svg(self.view, self.title, theme=True)),
                 "image/svg+xml": text,
-                "text/plain": plain,
-                "application/json": json.loads(json.dumps(self.data, default=str)),
+                "text/plain": to_text(self).rstrip(),
+                vendor_mime(self.kind): json_payload(self.data),
             }
         if self.format == "mermaid":
             # only on request: JupyterLab would draw Mermaid instead of the SVG
@@ -137,7 +138,7 @@ class GraphReport(Report):
             svg = formats.run_dot(text, "svg").decode()
             return {"text/html": HTML_FRAME.format(svg=svg[svg.find("<svg") :]), "text/plain": text}
         if self.format == "json":
-            return {"application/json": json.loads(text), "text/plain": text}
+            return {vendor_mime(self.kind): json.loads(text), "text/plain": text}
         return {"text/plain": text}
 
 

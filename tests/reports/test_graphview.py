@@ -9,14 +9,15 @@ import networkx as nx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provkernel.graphview import formats
+from provkernel.graphview import formats, style
+from provkernel.graphview.chains import collapse_chains
 from provkernel.graphview.layout import layered_layout
 from provkernel.graphview.svg import CHAR_W, render_svg
 from provkernel.graphview.text import graph_table
 from provkernel.lineage.graph import build_graph
 from provkernel.lineage.model import DEF, USE, Event, Execution
 from provkernel.lineage.slicing import latest_per_cell
-from provkernel.lineage.views import cells_shown, display_graph
+from provkernel.lineage.views import cell_key, cells_shown, display_graph
 from provkernel.render import to_text
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -51,12 +52,30 @@ def test_a_100_cell_notebook_stays_readable():
     assert layout.width < 400 and {r.kind for r in layout.routes} == {"direct", "lane"}
     lane_xs = {r.points[1][0] for r in layout.routes if r.kind == "lane"}
     assert len(lane_xs) == 1
-    svg = render_svg(view, "fib · 100 cells")
-    root = ET.fromstring(svg)
+    # drawn, the chain's inside is one node: the first, second and last cells stay readable
+    root = ET.fromstring(render_svg(view, "fib · 100 cells"))
     texts = [t.text or "" for t in root.iter(f"{SVG}text")]
     room = int((boxes[0].w - 22) / CHAR_W)
     assert all(len(t) <= room for t in texts if t.startswith("["))  # labels fit their boxes
-    assert sum(t.startswith("[") for t in texts) == 100
+    assert [t.split(" ")[0] for t in texts if t.startswith("[")] == ["[1]", "[2]", "[3]…[99]", "[100]"]
+    chain = next(g for g in root.iter(f"{SVG}g") if "[3]…[99]" in "".join(g.itertext()))
+    hover = chain.find(f"{SVG}title").text
+    assert hover.startswith("97 cells in a chain") and "[50] v0 = v0 + fib(10)" not in hover  # 20 listed
+    assert "[4] v0 = v0 + fib(10)" in hover and "… 77 more …" in hover
+
+
+def test_cells_that_matter_break_a_chain_and_small_graphs_stay_whole():
+    view = fib_view(60)
+    view.nodes[cell_key(30)]["flags"] = frozenset({"error"})
+    drawn = collapse_chains(view)
+    tags = sorted((view.nodes[k]["tag"] for k in view if k in drawn), key=lambda t: int(t[1:-1]))
+    assert [drawn.nodes[k]["tag"] for k in drawn if k[0] == "chain"] == ["[3]…[28]", "[32]…[59]"]
+    assert {"[1]", "[2]", "[29]", "[30]", "[31]", "[60]"} == set(tags)
+    # every edge into or out of a hidden cell now meets the chain node, names merged
+    chain = ("chain", 3)
+    assert set(drawn.predecessors(chain)) == {cell_key(1), cell_key(2)}
+    assert drawn.edges[cell_key(1), chain]["names"] == ("fib",)
+    assert collapse_chains(fib_view(30)).number_of_nodes() == 30
 
 
 def test_svg_is_self_contained_and_escapes_code():
@@ -122,3 +141,50 @@ def test_layout_never_overlaps_and_routes_every_edge(view, per_row):
     for route in layout.routes:
         assert all(0 <= x <= layout.width and 0 <= y <= layout.height for x, y in route.points)
     ET.fromstring(render_svg(view, "random"))
+
+
+def two_cells(status: str = "error") -> nx.DiGraph:
+    runs = [
+        Execution(1, 1, 1, "a", "a", "h1", "df = load()\nn = len(df)", 0.0, 0.25, "ok"),
+        Execution(2, 1, 2, "b", "b", "h2", "df['Age']", 1.0, 2.5, status, "KeyError", "'Age'"),
+    ]
+    graph = build_graph(runs, [Event(1, DEF, "df"), Event(1, DEF, "n"), Event(2, USE, "df", 1)])
+    return display_graph(graph, {1: 1, 2: 2})
+
+
+def test_hover_text_says_code_names_time_and_status_and_crashes_are_red():
+    root = ET.fromstring(render_svg(two_cells(), "t"))
+    nodes = {g.get("class"): g for g in root.iter(f"{SVG}g") if (g.get("class") or "").startswith("pk-node")}
+    assert set(nodes) == {"pk-node pk-plain", "pk-node pk-error"}
+    crashed = nodes["pk-node pk-error"]
+    assert crashed.find(f"{SVG}rect").get("fill") == style.ERROR.fill == "#ffd6d6"
+    hover = crashed.find(f"{SVG}title").text.splitlines()
+    assert hover[0] == "[2] epoch 1 · error · 1.50 s" and hover[1] == "KeyError: 'Age'"
+    assert "df['Age']" in hover and "reads: df" in hover
+    first = nodes["pk-node pk-plain"].find(f"{SVG}title").text
+    assert "df = load()\nn = len(df)" in first and "defines: df, n" in first
+    legend = [t.text for t in root.iter(f"{SVG}text")][1:4]
+    assert legend == ["crashed", "reads data", "drew output"]
+
+
+def test_a_notebook_drawing_takes_theme_colours_and_a_file_keeps_plain_ones():
+    inline, file = render_svg(two_cells(), "t", theme=True), render_svg(two_cells(), "t")
+    assert "var(--jp-layout-color0,#ffffff)" in inline and "max-width:100%" in inline
+    assert "var(" not in file and "style=" not in file
+    root = ET.fromstring(inline)
+    canvas = next(r for r in root.iter(f"{SVG}rect") if r.get("x") == "0.5")
+    assert canvas.get("fill") == "#ffffff"  # the attribute stays for viewers without CSS variables
+
+
+def test_an_optional_state_shows_in_the_legend_only_when_a_node_has_it(monkeypatch):
+    stale = style.NodeStyle("stale", "stale", "stale", style.Paint("#ffe9a8", "#b38600"), optional=True)
+    monkeypatch.setattr(style, "NODE_STYLES", (*style.NODE_STYLES, stale))
+    view = two_cells(status="ok")
+    labels = [t.text for t in ET.fromstring(render_svg(view, "t")).iter(f"{SVG}text")]
+    assert "drew output" in labels and "stale" not in labels
+    view.nodes[cell_key(1)]["flags"] = frozenset({"stale"})
+    root = ET.fromstring(render_svg(view, "t"))
+    assert "stale" in [t.text for t in root.iter(f"{SVG}text")]
+    node = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "pk-node pk-stale")
+    assert node.find(f"{SVG}rect").get("fill") == "#ffe9a8"
+    assert "classDef stale fill:#ffe9a8" in formats.to_mermaid(view)

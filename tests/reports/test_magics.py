@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from provkernel.render import vendor_mime
 from tests.kernel.helpers import Kernel, query
 from tests.reports.conftest import History
+
+GRAPH = vendor_mime("graph")
 
 
 def bundle(history: History, label: str) -> dict:
@@ -25,10 +28,10 @@ def usage_error(history: History, label: str) -> str:
 
 def test_provgraph_shows_inline_svg_with_text_and_json_but_no_mermaid(mnist_history):
     data = bundle(mnist_history, "graph")
-    assert set(data) == {"text/html", "image/svg+xml", "text/plain", "application/json"}
+    assert set(data) == {"text/html", "image/svg+xml", "text/plain", GRAPH}
     assert data["text/html"].count("<svg") == 1 and "overflow:auto" in data["text/html"]
     ET.fromstring(data["image/svg+xml"])
-    graph = data["application/json"]
+    graph = data[GRAPH]
     cells = [n for n in graph["nodes"] if n["kind"] == "cell"]
     # one node per cell, its latest run in epoch 4; the %provgraph cells themselves are not dataflow
     assert [(n["cell_id"], n["count"]) for n in cells] == [
@@ -51,7 +54,7 @@ def test_provgraph_shows_inline_svg_with_text_and_json_but_no_mermaid(mnist_hist
 
 
 def test_provgraph_data_and_libraries(mnist_history):
-    graph = bundle(mnist_history, "graph-data")["application/json"]
+    graph = bundle(mnist_history, "graph-data")[GRAPH]
     data = [n for n in graph["nodes"] if n["kind"] == "data"]
     assert [n["name"] for n in data] == ["digit_names.csv"]
     libraries = {n["name"] for n in graph["nodes"] if n["kind"] == "library"}
@@ -62,7 +65,7 @@ def test_provgraph_formats_on_request(mnist_history):
     mermaid = bundle(mnist_history, "graph-mermaid")
     assert set(mermaid) == {"text/vnd.mermaid", "text/plain"}
     assert mermaid["text/vnd.mermaid"].lstrip("-\ntile:").count("flowchart TD") == 1
-    var = bundle(mnist_history, "graph-var")["application/json"]
+    var = bundle(mnist_history, "graph-var")[GRAPH]
     assert [c["cell_id"] for c in var["var"]["dependents"]] == ["model", "evaluate", "figure"]
     crashed = [n for n in var["nodes"] if "error" in n["flags"]]
     assert [(n["count"], n["status"]) for n in crashed] == [(9, "error")]
@@ -70,7 +73,7 @@ def test_provgraph_formats_on_request(mnist_history):
 
 def test_provgraph_slice_of_a_cell_by_id(mnist_history):
     data = bundle(mnist_history, "graph-slice")
-    steps = data["application/json"]["slice"]
+    steps = data[GRAPH]["slice"]
     assert [s["count"] for s in steps] == [1, 2, 3, 12, 13, 14]
     assert all(not s["code_changed"] for s in steps)
     assert "re-run 6 execution(s)" in data["text/plain"]
@@ -91,13 +94,15 @@ def test_bad_arguments_are_one_line_usage_errors(mnist_history):
 
 
 def test_prov_reports_in_the_kernel(mnist_history):
-    values = bundle(mnist_history, "values")["application/json"]
+    values = bundle(mnist_history, "values")[vendor_mime("values")]
     assert [v["epoch"] for v in values["values"]] == [2, 2]
-    diff = bundle(mnist_history, "diff")["application/json"]["diff"]
+    diff = bundle(mnist_history, "diff")[vendor_mime("diff")]["diff"]
     assert "-accuracy = acuracy_score(y_test, predictions)" in diff
     assert "+accuracy = accuracy_score(y_test, predictions)" in diff
     history = bundle(mnist_history, "history")
-    assert "executions of epoch 4" in history["text/plain"] and "<pre" in history["text/html"]
+    assert "executions of epoch 4" in history["text/plain"]
+    # real tables, not a terminal dump in a <pre>
+    assert history["text/html"].count("<table") == 2 and "<pre" not in history["text/html"]
 
 
 def test_clear_inside_a_running_kernel_keeps_recording(prov_db, tmp_path):
@@ -110,8 +115,8 @@ def test_clear_inside_a_running_kernel_keeps_recording(prov_db, tmp_path):
         cleared = kernel.execute("%prov clear --yes")
         assert cleared.status == "ok" and "this kernel goes on recording" in cleared.data("text/plain")[0]
         assert kernel.execute("m = n + 1").status == "ok"  # n still lives in the kernel
-        history = kernel.execute("%prov history").data("application/json")[0]
-        status = kernel.execute("%prov status").data("application/json")[0]
+        history = kernel.execute("%prov history").data(vendor_mime("history"))[0]
+        status = kernel.execute("%prov status").data(vendor_mime("status"))[0]
     assert [x["first_line"] for x in history["executions"]] == [
         "%prov clear --yes",
         "m = n + 1",
