@@ -7,10 +7,12 @@ import re
 from typing import Any
 
 from provkernel.crashes.diagnosis import Diagnosis
+from provkernel.richhtml import WARN
 
 MIME_TYPE = "application/vnd.provkernel.diagnosis+json"
-# One accent that reads on light and dark themes; everything else inherits the theme's colours.
-_ACCENT = "#e08a1e"
+# The theme's warning colour as the accent (fallback for frontends without JupyterLab's variables);
+# everything else inherits the theme's colours.
+_ACCENT = WARN
 _CODE = re.compile(r"`([^`]+)`")
 
 
@@ -35,7 +37,7 @@ def to_html(diagnosis: Diagnosis) -> str:
         f'<div style="margin-top:2px">→ {_inline(diagnosis.suggestion)}</div>' if diagnosis.suggestion else ""
     )
     return (
-        f'<div class="provkernel-diagnosis" style="border-left:3px solid {_ACCENT};padding:3px 10px;'
+        f'<div class="provkernel-report provkernel-diagnosis" style="border-left:3px solid {_ACCENT};padding:3px 10px;'
         f'margin:4px 0;background:rgba(224,138,30,0.08);color:inherit;font-size:0.92em;line-height:1.45">'
         f"<div><b>{html.escape(diagnosis.crash_type)}</b> · {html.escape(diagnosis.root_cause)} "
         f'<span style="opacity:0.7">({html.escape(diagnosis.root_cause_detail)})</span>{library} '

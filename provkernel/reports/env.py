@@ -60,7 +60,7 @@ class EnvReport(JsonReport):
                 )
             yield table
         else:
-            table = Table(title="environment per epoch (yellow: it changed)", title_justify="left")
+            table = Table(title="environment per epoch (highlighted: it changed)", title_justify="left")
             table.add_column("", style="bold", no_wrap=True)
             table.add_column("value", overflow="fold")
             table.add_column("epochs", no_wrap=True)

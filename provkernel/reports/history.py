@@ -20,6 +20,7 @@ from provkernel.reports.common import (
     select_epoch,
     when,
 )
+from provkernel.richhtml import Snippet
 
 HELP = "executions per epoch: count, cell, start, duration, status, first line"
 STATUS_STYLE = {
@@ -44,9 +45,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 class HistoryReport(JsonReport):
-    """Epochs, then executions."""
+    """Epochs, then executions (``codes``: execution id → code, shown on hover in a notebook)."""
 
     kind = "history"
+
+    def __init__(self, data: dict[str, Any], limit: int = 0, codes: dict[int, str] | None = None) -> None:
+        super().__init__(data, limit)
+        self.codes = codes or {}
 
     def renderables(self):
         d = self.data
@@ -94,7 +99,7 @@ class HistoryReport(JsonReport):
                 when(x["started_ts"])[11:],
                 seconds(x["duration_s"]),
                 status,
-                x["first_line"],
+                Snippet(x["first_line"], self.codes.get(x["execution_id"])),
             )
         return table
 
@@ -124,9 +129,10 @@ def build(context: ReportContext, args: argparse.Namespace) -> HistoryReport:
     epochs = epochs_of(context)
     stats = q.execution_stats(notebook["id"])
     shown = None if args.all else select_epoch(context, args.epoch)["number"]
-    executions = []
+    executions, codes = [], {}
     for row in q.executions(notebook["id"], shown):
         run = Execution.from_row(row)
+        codes[run.id] = run.code
         executions.append(
             {
                 **execution_json(run),
@@ -150,4 +156,5 @@ def build(context: ReportContext, args: argparse.Namespace) -> HistoryReport:
             "executions": executions,
         },
         max(0, args.limit),
+        codes,
     )

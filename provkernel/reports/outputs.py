@@ -15,6 +15,7 @@ from provkernel.errors import UsageError
 from provkernel.lineage.model import first_line
 from provkernel.reports import ReportContext
 from provkernel.reports.common import Fitted, JsonReport, epoch_filter
+from provkernel.richhtml import Snippet
 
 HELP = "which execution produced which rich output (figures); --saved traces the outputs in the .ipynb file"
 PLAIN = frozenset({"text/plain"})
@@ -86,7 +87,7 @@ class OutputsReport(JsonReport):
                 str(o["seq"]),
                 ", ".join(sorted(o["mimes"])),
                 o["hash"][:12],
-                o["first_line"],
+                Snippet(o["first_line"]),
             )
         return table
 

@@ -103,6 +103,7 @@ def test_prov_reports_in_the_kernel(mnist_history):
     assert "executions of epoch 4" in history["text/plain"]
     # real tables, not a terminal dump in a <pre>
     assert history["text/html"].count("<table") == 2 and "<pre" not in history["text/html"]
+    assert 'title="import numpy as np\n' in history["text/html"]  # a cell's whole code on hover
 
 
 def test_clear_inside_a_running_kernel_keeps_recording(prov_db, tmp_path):
