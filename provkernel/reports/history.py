@@ -132,7 +132,7 @@ def build(context: ReportContext, args: argparse.Namespace) -> HistoryReport:
     executions, codes = [], {}
     for row in q.executions(notebook["id"], shown):
         run = Execution.from_row(row)
-        codes[run.id] = run.code
+        codes[run.id] = run.shown_code  # passwords in URLs masked, as every report shows code
         executions.append(
             {
                 **execution_json(run),

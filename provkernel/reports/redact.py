@@ -34,6 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class RedactReport(JsonReport):
     """What was rewritten."""
 
+    kind = "redact"
+
     def renderables(self):
         d = self.data
         parts = [f"{n} {kind}" for kind, n in d["rewritten"].items() if n]

@@ -127,3 +127,19 @@ def test_a_report_bundle_has_html_text_and_vendor_json_but_never_plain_json():
     assert "provkernel-tiny" in bundle["text/html"] and "<table" in bundle["text/html"]
     assert "executions of epoch 2" in bundle["text/plain"] and "<table" not in bundle["text/plain"]
     assert "application/json" not in mime_bundle(Text("x"), {"a": 1})
+
+
+def test_every_report_names_its_own_json_type():
+    import importlib
+    import inspect
+
+    from provkernel.reports import REPORTS
+
+    for name, module_name in REPORTS.items():
+        module = importlib.import_module(module_name)
+        classes = [
+            c
+            for c in vars(module).values()
+            if inspect.isclass(c) and issubclass(c, Report) and c.__module__ == module_name
+        ]
+        assert all(c.kind == name for c in classes), (name, [(c.__name__, c.kind) for c in classes])
