@@ -68,7 +68,8 @@ def display_graph(
             if node is None or node == target:
                 continue
             edge = graph.edges[source, x]
-            names = sorted(edge["names"] | edge["files"])
+            # a file passed between cells is named by its file name, as a data node is
+            names = sorted(edge["names"] | {_file_name(f) for f in edge["files"]})
             if columns:
                 names = [_with_columns(graph, name, source) for name in names]
             historic = node != source or target != x
@@ -83,6 +84,10 @@ def display_graph(
 def _with_columns(graph: nx.DiGraph, name: str, writer: int) -> str:
     changes = column_changes(graph, name, writer)
     return f"{name} [{changes}]" if changes else name
+
+
+def _file_name(location: str) -> str:
+    return os.path.basename(location.rstrip("/")) or location
 
 
 def _add_edge(view: nx.DiGraph, u, v, names: tuple[str, ...], kind: str, stale: bool = False) -> None:
@@ -138,7 +143,7 @@ def _tooltip(run: Execution, defined: list[str], used: list[str], node: dict) ->
     if used:
         lines.append(_names("reads", used))
     if node["reads"]:
-        lines.append(_names("reads data", [os.path.basename(r.rstrip("/")) or r for r in node["reads"]], 6))
+        lines.append(_names("reads data", [_file_name(r) for r in node["reads"]], 6))
     shown = sorted(node["outputs"] - RICH_MIMES_IGNORED)
     if shown:
         lines.append("drew output: " + ", ".join(shown))
@@ -162,7 +167,7 @@ def _add_data(view: nx.DiGraph, graph: nx.DiGraph, drawn: list[int]) -> None:
         view.nodes[("data", location)].update(
             kind="data",
             tag="url" if "://" in location else "file",
-            title=os.path.basename(location.rstrip("/")) or location,
+            title=_file_name(location),
             tooltip=location,
             flags=frozenset({"written"} if location in written else ()),
             order=min(times),
