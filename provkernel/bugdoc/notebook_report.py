@@ -56,6 +56,8 @@ class Progress:
 class BugDocReport(Report):
     """The finding: root cause(s), definitive or suspected, why, the slice, and every instance."""
 
+    kind = "bugdoc"
+
     def __init__(self, prepared: Prepared, result: Result, info: dict[str, Any]) -> None:
         self.prepared, self.result, self.info = prepared, result, info
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,30 +109,13 @@ class Result:
         for note in self.notes:
             yield Text(f"note: {note}", style="dim")
 
-    def _html(self) -> str:
-        esc = html.escape
-        causes = "".join(f"<li>{esc(line)}</li>" for line in self._cause_lines())
-        head = "".join(f"<th>{esc(n)}</th>" for n in ["#", *self.space.names, "outcome", "source"])
-        rows = []
-        for i, row in enumerate(self.instances[:MAX_ROWS], 1):
-            outcome = (
-                "succeed" if row["succeeded"] else ("fail: " + row["detail"] if row["detail"] else "fail")
-            )
-            cells = [str(i)] + [fmt_value(row["instance"][n]) for n in self.space.names]
-            cells += [outcome, "new" if row["new"] else "history"]
-            color = "" if row["succeeded"] else ' style="color:#b00"'
-            rows.append(f"<tr{color}>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
-        notes = "".join(f"<p><em>{esc(n)}</em></p>" for n in self.notes)
-        return (
-            f"<div><p><b>BugDoc ({esc(self.algorithm)}, find {esc(self.goal)})</b>: root cause "
-            f"<code>{esc(self.explanation)}</code></p><ul>{causes}</ul>"
-            f"<p>{self.new_instances} new instances, {len(self.records)} considered</p>"
-            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{notes}</div>"
-        )
-
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        # rendered lazily: the engine needs no display code to search
+        from provkernel.render import vendor_mime
+        from provkernel.richhtml import to_html
+
         return {
             "text/plain": str(self),
-            "text/html": self._html(),
-            "application/json": json.loads(json.dumps(self.to_json(), default=repr)),
+            "text/html": to_html(self, "bugdoc"),
+            vendor_mime("bugdoc"): json.loads(json.dumps(self.to_json(), default=repr)),
         }

@@ -102,8 +102,9 @@ def test_report_renders_in_terminal_notebook_and_json():
     assert len(data["instances"]) == len(result.instances) and data["instances"][0]["new"] is False
     json.dumps(data)
     bundle = result._repr_mimebundle_()
-    assert set(bundle) == {"text/plain", "text/html", "application/json"}
-    assert "solver = &#x27;lbfgs&#x27;" in bundle["text/html"] and "<table>" in bundle["text/html"]
+    assert set(bundle) == {"text/plain", "text/html", "application/vnd.provkernel.bugdoc+json"}
+    assert bundle["application/vnd.provkernel.bugdoc+json"]["causes"] == data["causes"]
+    assert "solver = 'lbfgs'" in bundle["text/html"] and "<table" in bundle["text/html"]
     console = Console(record=True, width=120)
     console.print(result)
     shown = console.export_text()

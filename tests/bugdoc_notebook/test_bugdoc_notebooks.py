@@ -19,15 +19,18 @@ pytest.importorskip("sklearn")
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
+BUGDOC = "application/vnd.provkernel.bugdoc+json"
+
+
 def code_cells(name: str) -> list:
     return [c for c in nbformat.read(EXAMPLES / name, as_version=4).cells if c.cell_type == "code"]
 
 
 def report_of(reply) -> dict:
     """The JSON of the %bugdoc report (the live display ends as the report)."""
-    bundles = [o["data"] for o in reply.outputs if "application/json" in o.get("data", {})]
+    bundles = [o["data"] for o in reply.outputs if BUGDOC in o.get("data", {})]
     assert bundles, reply.outputs
-    return bundles[-1]["application/json"]
+    return bundles[-1][BUGDOC]
 
 
 def bugdoc_cli(notebook: Path, *args: str) -> dict:
