@@ -4,7 +4,8 @@ A *chain* is a run of cells, consecutive in time, each feeding only the next one
 that updates the same variables cell after cell). Its first and last cells stay as they are; the
 cells between become one node, ``[3]…[99]  97 cells``, whose hover text lists them. Edges from
 outside into the hidden cells are merged onto that node. Cells that crashed, read data, drew
-output or are the subject of the question are never hidden.
+output are never hidden, nor is a cell flagged unlike its neighbours (the cell asked about with
+``--slice``; with ``--var`` every cell that wrote the name is flagged alike, so a chain of them folds).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from provkernel.graphview.formats import nodes_in_order
 
 MIN_NODES = 40  # smaller drawings show every cell
 MIN_HIDDEN = 3  # cells a chain must hide to be collapsed
-KEEP = frozenset({"error", "data", "output", "focus"})
+KEEP = frozenset({"error", "data", "output"})
 LISTED = 20  # cells named in a collapsed node's hover text
 
 

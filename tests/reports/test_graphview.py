@@ -76,6 +76,13 @@ def test_cells_that_matter_break_a_chain_and_small_graphs_stay_whole():
     assert set(drawn.predecessors(chain)) == {cell_key(1), cell_key(2)}
     assert drawn.edges[cell_key(1), chain]["names"] == ("fib",)
     assert collapse_chains(fib_view(30)).number_of_nodes() == 30
+    # the cell asked about stays; cells all flagged alike (every writer of a name) fold
+    view = fib_view(60)
+    view.nodes[cell_key(30)]["flags"] = frozenset({"focus"})
+    assert cell_key(30) in collapse_chains(view)
+    for key in view:
+        view.nodes[key]["flags"] = frozenset({"focus"})
+    assert [k for k in collapse_chains(view) if k[0] == "chain"] == [("chain", 3)]
 
 
 def test_svg_is_self_contained_and_escapes_code():
