@@ -9,14 +9,13 @@ a JSON tree; no frontend has a renderer for the vendor type, so they show the HT
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Iterable
 from typing import Any
 
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 
-from provkernel.richhtml import to_html
+from provkernel.richhtml import record_console, to_html
 
 PLAIN_WIDTH = 110
 
@@ -24,19 +23,6 @@ PLAIN_WIDTH = 110
 def vendor_mime(kind: str) -> str:
     """The MIME type of a report's JSON: ``application/vnd.provkernel.<kind>+json``."""
     return f"application/vnd.provkernel.{kind}+json"
-
-
-def record_console(width: int = PLAIN_WIDTH) -> Console:
-    """A console that renders into memory, identical in every environment (no terminal detection)."""
-    return Console(
-        record=True,
-        file=io.StringIO(),
-        width=width,
-        force_jupyter=False,
-        force_terminal=True,
-        color_system="truecolor",
-        legacy_windows=False,
-    )
 
 
 def to_text(renderable: RenderableType, width: int = PLAIN_WIDTH) -> str:

@@ -40,6 +40,15 @@ INFO = "var(--jp-info-color1,#0288d1)"
 ACCENT = "var(--jp-mirror-editor-keyword-color,#9c27b0)"
 # the terminal's standard colours as theme colours (the 16 ANSI numbers, bright ones folded in)
 ANSI = {1: ERROR, 2: SUCCESS, 3: WARN, 4: INFO, 5: ACCENT, 6: INFO}
+# rich's text attributes as CSS (reverse video as an outline: a swapped background would fight the theme)
+STYLE_RULES = (
+    ("bold", "font-weight:600"),
+    ("italic", "font-style:italic"),
+    ("underline", "text-decoration:underline"),
+    ("strike", "text-decoration:line-through"),
+    ("dim", "opacity:.7"),
+    ("reverse", "outline:1px solid currentColor;padding:0 2px;border-radius:2px"),
+)
 NUMBER = re.compile(r"^[-+]?(\d[\d,]*(\.\d+)?|\.\d+)\s*(%|s|ms|min|KiB|MiB|GiB|kB|MB|B|×)?$")
 TABLE_STYLE = (
     "border-collapse:collapse;margin:.2em 0 .8em 0;table-layout:auto;font-size:var(--jp-ui-font-size1,13px)"
@@ -75,10 +84,16 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(1, limit - 1)] + "…"
 
 
-def console(width: int = HTML_WIDTH) -> Console:
-    """The console renderables are laid out on for HTML (never printed)."""
+def record_console(width: int = HTML_WIDTH) -> Console:
+    """A console that renders into memory, identical in every environment (no terminal detection)."""
     return Console(
-        file=io.StringIO(), width=width, force_jupyter=False, force_terminal=True, color_system="truecolor"
+        record=True,
+        file=io.StringIO(),
+        width=width,
+        force_jupyter=False,
+        force_terminal=True,
+        color_system="truecolor",
+        legacy_windows=False,
     )
 
 
@@ -93,18 +108,7 @@ def css(style: Style | None) -> str:
             rules.append(f"color:{ANSI[number % 8]}")
         elif style.color.triplet is not None:
             rules.append(f"color:{style.color.triplet.hex}")
-    if style.bold:
-        rules.append("font-weight:600")
-    if style.italic:
-        rules.append("font-style:italic")
-    if style.underline:
-        rules.append("text-decoration:underline")
-    if style.strike:
-        rules.append("text-decoration:line-through")
-    if style.dim:
-        rules.append("opacity:.7")
-    if style.reverse:
-        rules.append("outline:1px solid currentColor;padding:0 2px;border-radius:2px")
+    rules += [rule for attribute, rule in STYLE_RULES if getattr(style, attribute)]
     return ";".join(rules)
 
 
@@ -231,14 +235,7 @@ def syntax_html(syntax: Syntax) -> str:
 
 
 def _fallback(renderable: RenderableType, width: int) -> str:
-    recorder = Console(
-        record=True,
-        file=io.StringIO(),
-        width=width,
-        force_jupyter=False,
-        force_terminal=True,
-        color_system="truecolor",
-    )
+    recorder = record_console(width)
     recorder.print(renderable)
     return recorder.export_html(inline_styles=True, code_format=FALLBACK_PRE)
 
@@ -274,7 +271,7 @@ def to_html_fragment(renderable: Any, con: Console) -> str:
 
 def to_html(renderable: RenderableType | Iterable[RenderableType], kind: str = "report") -> str:
     """A self-contained ``<div>`` for a renderable: the notebook's ``text/html``."""
-    con = console()
+    con = record_console()
     body = to_html_fragment(renderable, con)
     return (
         f'<div class="provkernel-report provkernel-{escape(kind)}" '
