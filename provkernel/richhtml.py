@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable
 from html import escape
 from typing import Any
 
@@ -269,12 +268,14 @@ def to_html_fragment(renderable: Any, con: Console) -> str:
     return _fallback(renderable, con.width)
 
 
-def to_html(renderable: RenderableType | Iterable[RenderableType], kind: str = "report") -> str:
-    """A self-contained ``<div>`` for a renderable: the notebook's ``text/html``."""
+def to_html(renderable: RenderableType, kind: str | None = None) -> str:
+    """A self-contained ``<div>`` for a renderable: the notebook's ``text/html`` (class
+    ``provkernel-report`` and ``provkernel-<kind>``, for tests and user stylesheets)."""
     con = record_console()
     body = to_html_fragment(renderable, con)
+    classes = "provkernel-report" + (f" provkernel-{escape(kind)}" if kind and kind != "report" else "")
     return (
-        f'<div class="provkernel-report provkernel-{escape(kind)}" '
+        f'<div class="{classes}" '
         f'style="font-family:{UI_FONT};font-size:var(--jp-ui-font-size1,13px);line-height:1.4;'
         f'max-width:100%;overflow-x:auto">{body}</div>'
     )
