@@ -25,6 +25,15 @@ SANS = "-apple-system, 'Segoe UI', Helvetica, Arial, sans-serif"
 CHAR_W = 7.0  # width of one 11.5px monospace character
 LABEL_CHAR_W = 6.1  # … and of a 10px one
 SECONDARY = "#5b6577"
+# JupyterLab shows an untrusted notebook's HTML (a notebook run headless, or someone else's) through a
+# sanitizer that removes <svg> and <desc> but keeps their text: inside a frame of font-size 0 (see
+# reports/graph.py) that text vanishes, and this <font>, an allowed tag, says why. A browser never
+# draws a <desc>, so a trusted drawing does not show it.
+UNTRUSTED_HINT = (
+    '<desc><font style="font-size:13px;opacity:.75">The graph is not drawn because this notebook is not '
+    "trusted (JupyterLab removes SVG from untrusted output): File ▸ Trust Notebook, or run %provgraph again."
+    "</font></desc>"
+)
 # theme colours for the inline drawing: (CSS property, value) per role, set as style="…"
 THEME = {
     "canvas": "fill:var(--jp-layout-color0,#ffffff);stroke:var(--jp-border-color2,#d0d7de)",
@@ -223,6 +232,7 @@ def render_svg(view: nx.DiGraph, title: str = "", max_per_row: int = 4, theme: b
     )
     parts = [
         element("defs", defs),
+        *([UNTRUSTED_HINT] if theme else []),
         element(
             "rect",
             x="0.5",

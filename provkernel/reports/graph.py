@@ -55,7 +55,12 @@ SUFFIXES = {
     ".txt": "text",
 }
 GRAPHVIZ_SUFFIXES = {".png": "png", ".pdf": "pdf"}
-HTML_FRAME = '<div class="provkernel-report provkernel-graph" style="max-height:760px;overflow:auto;max-width:100%">{svg}</div>'
+# font-size 0: the text an untrusted notebook's sanitizer leaves of the SVG stays invisible (svg.UNTRUSTED_HINT);
+# the drawing's own text has explicit sizes
+HTML_FRAME = (
+    '<div class="provkernel-report provkernel-graph" '
+    'style="max-height:760px;overflow:auto;max-width:100%;font-size:0">{svg}</div>'
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -136,6 +136,11 @@ class NotebookPage:
 
     def __init__(self, page, server: LabServer, url_path: str) -> None:
         self.page, self.server, self.url_path = page, server, url_path
+        self.scope = ".jp-Notebook"
+
+    @property
+    def cells_selector(self) -> str:
+        return f"{self.scope} .jp-CodeCell"
 
     def open(self, timeout_ms: int = 90_000) -> None:
         """Load the page and wait until the notebook's kernel is idle."""
@@ -145,6 +150,9 @@ class NotebookPage:
             "window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
             timeout=timeout_ms,
         )
+        # JupyterLab also restores the other notebooks of its workspace, in background tabs
+        panel = self.page.evaluate("window.jupyterapp.shell.currentWidget.id")
+        self.scope = f'[id="{panel}"] .jp-Notebook'
 
     def command(self, name: str, args: dict | None = None) -> None:
         """Run a JupyterLab command, as its menu entry does."""
@@ -156,14 +164,14 @@ class NotebookPage:
         """Run every cell (Run ▸ Run All Cells) and wait until each has its execution count."""
         self.command("notebook:run-all-cells")
         self.page.wait_for_function(
-            "[...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')]"
-            ".every(e => /\\[\\d+\\]/.test(e.textContent))",
+            "s => [...document.querySelectorAll(s)].every(e => /\\[\\d+\\]/.test(e.textContent))",
+            arg=f"{self.cells_selector} .jp-InputPrompt",
             timeout=timeout_ms,
         )
 
     def cell(self, source_start: str):
         """The code cell whose source starts with ``source_start``."""
-        cells = self.page.locator(".jp-Notebook .jp-CodeCell")
+        cells = self.page.locator(self.cells_selector)
         for i in range(cells.count()):
             text = cells.nth(i).locator(".jp-InputArea-editor").inner_text()
             if text.startswith(source_start):

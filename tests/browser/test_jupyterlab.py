@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from provkernel.headless import execute_notebook
 from tests.browser.lab import NotebookPage
 from tests.kernel.helpers import notebook
 
@@ -114,7 +116,8 @@ def test_the_graph_is_an_inline_svg_with_coloured_nodes_and_hover_text(lab_page:
     assert fill == "rgb(255, 214, 214)"  # crashed is red
     # the drawing fits the output: no wider than the output area
     box, area = svg.bounding_box(), output.bounding_box()
-    assert box["width"] <= area["width"] + 1
+    assert box["width"] <= area["width"] + 1 and box["height"] > 200
+    assert not output.get_by_text("not trusted").is_visible()  # the hint for untrusted notebooks
 
 
 @pytest.mark.parametrize("cell", [*REPORTS, "%prov diff 4 5"])
@@ -224,6 +227,26 @@ def test_readme_screenshot(lab_page: NotebookPage, tmp_path: Path):
     path = readme_screenshot(lab_page, target or tmp_path / "jupyterlab.png")
     assert path.stat().st_size > 10_000
     print(f"README screenshot: {path}")
+
+
+def test_an_untrusted_notebook_says_why_its_graph_is_missing(lab, browser, shot_on_failure: list):
+    """A notebook run headless is not signed, so JupyterLab sanitizes its HTML (no <svg>): the graph
+    leaves one sentence saying what to do, not its labels as loose text; the tables stay."""
+    nb = notebook("x = 1", "y = x + 1", "%provgraph", "%prov history")
+    with ThreadPoolExecutor(1) as pool:  # nbclient's event loop, apart from Playwright's
+        result = pool.submit(execute_notebook, nb, lab.root / "headless.ipynb", timeout=120).result()
+    assert result.error is None, result.error
+    nbformat.write(nb, lab.root / "headless.ipynb")
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    shot_on_failure.append(page)
+    view = NotebookPage(page, lab, "/lab/tree/headless.ipynb")
+    view.open()
+    graph = view.outputs("%provgraph").first
+    graph.get_by_text("not trusted").wait_for()
+    assert graph.locator("svg").count() == 0 and graph.bounding_box()["height"] < 80
+    assert "File ▸ Trust Notebook" in graph.inner_text()
+    assert view.outputs("%prov history").first.locator("table").count() == 2
+    page.close()
 
 
 def test_notebook_7_draws_the_same(lab, browser, shot_on_failure: list):
