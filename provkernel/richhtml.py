@@ -20,6 +20,7 @@ import re
 from html import escape
 from typing import Any
 
+from rich.color import ColorType
 from rich.console import Console, Group, RenderableType
 from rich.segment import Segment
 from rich.style import Style
@@ -101,12 +102,13 @@ def css(style: Style | None) -> str:
     if style is None:
         return ""
     rules = []
-    if style.color is not None and not style.color.is_default:
-        number = style.color.number
-        if style.color.triplet is None and number is not None and number % 8 in ANSI:
-            rules.append(f"color:{ANSI[number % 8]}")
-        elif style.color.triplet is not None:
-            rules.append(f"color:{style.color.triplet.hex}")
+    colour = style.color
+    if colour is not None and not colour.is_default:
+        if colour.type == ColorType.STANDARD and colour.number is not None:
+            if colour.number % 8 in ANSI:  # white, black and grey keep the theme's text colour
+                rules.append(f"color:{ANSI[colour.number % 8]}")
+        else:  # 256-colour palette or true colour: the colour itself
+            rules.append(f"color:{colour.get_truecolor().hex}")
     rules += [rule for attribute, rule in STYLE_RULES if getattr(style, attribute)]
     return ";".join(rules)
 

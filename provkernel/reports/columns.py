@@ -25,6 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class ColumnsReport(JsonReport):
     """One row per column, dropped columns last."""
 
+    kind = "columns"
+
     def renderables(self):
         d = self.data
         table = Table(title=f"columns of {d['name']} (epoch {d['epoch']})", title_justify="left")

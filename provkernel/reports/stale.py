@@ -23,6 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class StaleReport(JsonReport):
     """A table of stale cells with their reasons."""
 
+    kind = "stale"
+
     def renderables(self):
         d = self.data
         if not d["stale"]:

@@ -146,13 +146,18 @@ class NotebookPage:
         """Load the page and wait until the notebook's kernel is idle."""
         self.page.goto(self.server.page_url(self.url_path))
         self.page.wait_for_selector(".jp-Notebook", timeout=timeout_ms)
-        self.page.wait_for_function(
-            "window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
+        # JupyterLab also restores the other notebooks of its workspace: find this one by its path
+        path = self.url_path.split("/tree/", 1)[-1].split("/notebooks/", 1)[-1]
+        handle = self.page.wait_for_function(
+            """path => {
+                const app = window.jupyterapp;
+                const panel = app && [...app.shell.widgets('main')].find(w => w.context?.path === path);
+                return panel?.sessionContext?.session?.kernel?.status === 'idle' && panel.id;
+            }""",
+            arg=path,
             timeout=timeout_ms,
         )
-        # JupyterLab also restores the other notebooks of its workspace, in background tabs
-        panel = self.page.evaluate("window.jupyterapp.shell.currentWidget.id")
-        self.scope = f'[id="{panel}"] .jp-Notebook'
+        self.scope = f'[id="{handle.json_value()}"] .jp-Notebook'
 
     def command(self, name: str, args: dict | None = None) -> None:
         """Run a JupyterLab command, as its menu entry does."""

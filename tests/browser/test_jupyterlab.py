@@ -33,6 +33,8 @@ REPORTS = [
     "%prov outputs",
     "%prov status",
     "%prov crashes",
+    "%prov columns df",
+    "%prov stale",
 ]
 CELLS = [
     "print('hello from Python (prov)')",
@@ -130,6 +132,8 @@ def test_each_report_is_html_not_a_json_tree(lab_page: NotebookPage, cell: str):
     assert lab_page.cell(cell).locator(".jp-RenderedJSON").count() == 0
     if kind == "diff":
         assert "+df.describe()" in report.locator("pre").inner_text()
+    elif kind == "stale":  # every cell ran after its inputs: one sentence, no table
+        assert report.inner_text().startswith("no stale cells in epoch 1")
     else:
         table = report.locator("table").first
         assert table.locator("tr").count() >= 2 and table.is_visible()

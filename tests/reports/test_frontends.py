@@ -29,7 +29,18 @@ from nbconvert import HTMLExporter
 from provkernel.headless import execute_notebook
 from tests.kernel.helpers import notebook
 
-REPORTS = ["history", "env", "imports", "data", "values x", "diff 1 2", "outputs", "status", "crashes"]
+REPORTS = [
+    "history",
+    "env",
+    "imports",
+    "data",
+    "values x",
+    "diff 1 2",
+    "outputs",
+    "status",
+    "crashes",
+    "stale",
+]
 VSCODE_ORDER = [
     "application/json",
     "application/javascript",
@@ -117,7 +128,7 @@ def test_nbconvert_html_shows_the_tables_the_graph_and_the_diagnosis(executed, t
         assert markup(bundle["text/html"]) in html, kind  # embedded as is, not re-rendered from the JSON
         assert f"provkernel-{kind}" in bundle["text/html"]
         tables = bundle["text/html"].count("<table")
-        assert tables >= (0 if kind == "diff" else 1), kind
+        assert tables >= (0 if kind in ("diff", "stale") else 1), kind
     (graph,) = outputs_of(executed, "%provgraph")
     assert markup(graph["text/html"]) in html and "<svg" in graph["text/html"]
     assert 'src="data:image/svg+xml' not in html  # inline, with hover titles, not an <img>

@@ -84,6 +84,8 @@ def test_status_colours_are_theme_variables_beside_the_words():
     html = to_html(sample_table())
     assert 'color:var(--jp-error-color1,#d32f2f);font-weight:600">error KeyError' in html
     assert 'color:var(--jp-success-color1,#388e3c)">ok' in html
+    assert "color:#ff8700" in to_html(Text("stale", style="dark_orange"))  # a 256-colour: as it is
+    assert "color:" not in to_html(Text("plain", style="white"))  # the theme's text colour
     base = to_html(Text("no changes between epochs", style="green"))
     assert "var(--jp-success-color1" in base and "no changes between epochs" in base
 
