@@ -4,8 +4,8 @@ Cells follow the convention users know from ipyflow and FlowBook: **crashed red,
 orange, drew output green**. Each state is one :class:`NodeStyle` in :data:`NODE_STYLES`, in
 priority order (a crashed cell that read data is drawn red); renderers take colours, legend
 entries and class names from that table, so a new state is one entry there. A state marked
-``optional`` appears in the legend only when a drawn node has it (e.g. a later ``stale`` flag:
-``NodeStyle("stale", "stale", "stale", Paint(...), optional=True)``).
+``optional`` appears in the legend only when a drawn node has it: **stale, amber** (its inputs
+changed since it ran: re-run it) is one.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ PLAIN = Paint("#f3f5f9", "#8c96a8")
 ERROR = Paint("#ffd6d6", "#d32f2f", "#5c0f0f")
 READS_DATA = Paint("#ffd9a8", "#d9730d")
 OUTPUT = Paint("#c9ecc9", "#2e8540")
+STALE = Paint("#fff1a6", "#b58900", "#4d3b00")
 DATA_NODE = Paint("#dbe9ff", "#3b6fc4")
 LIBRARY_NODE = Paint("#ece3fa", "#7b57c2")
 FOCUS_STROKE = "#1257d6"
@@ -45,6 +46,7 @@ DOWNSTREAM_STROKE = "#9c27b0"
 
 NODE_STYLES: tuple[NodeStyle, ...] = (
     NodeStyle("error", "crashed", "error", ERROR),
+    NodeStyle("stale", "stale: re-run", "stale", STALE, optional=True),
     NodeStyle("data", "reads data", "readsdata", READS_DATA),
     NodeStyle("output", "drew output", "output", OUTPUT),
 )

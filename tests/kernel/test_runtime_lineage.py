@@ -258,6 +258,7 @@ def test_stale_cells_after_a_rerun_with_a_new_parameter(tmp_path, prov_db):
             replies.append(k.execute(code, cell_id=cell_id))
         stale = k.execute("%prov stale")
         graph = k.execute("%provgraph --format json")
+        drawing = k.execute("%provgraph")
         k.execute("n_test = int(100 * test_size)", cell_id="split")
         after = k.execute("%prov stale")
     reasons = {cell["count"]: cell["reasons"] for cell in graph_json(stale)["stale"]}
@@ -274,7 +275,9 @@ def test_stale_cells_after_a_rerun_with_a_new_parameter(tmp_path, prov_db):
     )
     data = graph_json(graph)
     assert [s["count"] for s in data["stale"]] == [2, 3]
+    svg = drawing.data("text/html")[0]
+    assert svg.count('class="pk-node pk-stale"') == 2 and "stale: re-run" in svg
     # re-running the split cell makes it current; the model cell read the n_test it replaced
     reasons = {cell["count"]: cell["reasons"] for cell in graph_json(after)["stale"]}
     assert list(reasons) == [3]
-    assert reasons[3][0].startswith("[3] read `n_test` from [2]; that cell was re-run as [8] at ")
+    assert reasons[3][0].startswith("[3] read `n_test` from [2]; that cell was re-run as [9] at ")

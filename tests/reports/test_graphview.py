@@ -183,15 +183,13 @@ def test_a_notebook_drawing_takes_theme_colours_and_a_file_keeps_plain_ones():
     assert canvas.get("fill") == "#ffffff"  # the attribute stays for viewers without CSS variables
 
 
-def test_an_optional_state_shows_in_the_legend_only_when_a_node_has_it(monkeypatch):
-    stale = style.NodeStyle("stale", "stale", "stale", style.Paint("#ffe9a8", "#b38600"), optional=True)
-    monkeypatch.setattr(style, "NODE_STYLES", (*style.NODE_STYLES, stale))
+def test_stale_cells_are_amber_and_in_the_legend_only_when_drawn():
     view = two_cells(status="ok")
     labels = [t.text for t in ET.fromstring(render_svg(view, "t")).iter(f"{SVG}text")]
-    assert "drew output" in labels and "stale" not in labels
-    view.nodes[cell_key(1)]["flags"] = frozenset({"stale"})
+    assert "drew output" in labels and "stale: re-run" not in labels
+    view.nodes[cell_key(1)]["flags"] = frozenset({"stale", "data"})
     root = ET.fromstring(render_svg(view, "t"))
-    assert "stale" in [t.text for t in root.iter(f"{SVG}text")]
+    assert "stale: re-run" in [t.text for t in root.iter(f"{SVG}text")]
     node = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "pk-node pk-stale")
-    assert node.find(f"{SVG}rect").get("fill") == "#ffe9a8"
-    assert "classDef stale fill:#ffe9a8" in formats.to_mermaid(view)
+    assert node.find(f"{SVG}rect").get("fill") == style.STALE.fill  # amber wins over reading data
+    assert f"classDef stale fill:{style.STALE.fill}" in formats.to_mermaid(view)
