@@ -1,16 +1,24 @@
 """Stale cells: cells whose latest run read something a later execution of another cell has changed.
 
 A cell is *stale* when a name its latest run read (or changed in place) was written again
-afterwards by another cell; it stays stale until it is run again. A cell that read from a stale
-cell's latest run is stale too, *indirectly* (its input was computed from outdated data).
+afterwards by another cell that did not build on it; it stays stale until it is run again. (In a
+pipeline ``df = load()`` / ``df["a"] = …`` / ``df["b"] = …`` the later cells rewrite ``df`` from what
+the earlier ones made, so nothing is stale; re-running ``load()``, or a parameter cell upstream,
+makes the cells after it stale.) A cell that read from a stale cell's latest run is stale too,
+*indirectly* (its input was computed from outdated data).
 
 >>> from provkernel.lineage.graph import build_graph
->>> from provkernel.lineage.model import Execution, Event, DEF, USE
+>>> from provkernel.lineage.model import Execution, Event, DEF, UPDATE, USE
 >>> code = {1: "test_size = 0.2", 2: "X = split(test_size)", 3: "test_size = 0.3"}
 >>> xs = [Execution(i, 1, i, f"c{i}", f"c{i}", str(i), code[i], float(i), float(i), "ok") for i in code]
 >>> ev = [Event(1, DEF, "test_size"), Event(2, USE, "test_size", 1), Event(2, DEF, "X"), Event(3, DEF, "test_size")]
 >>> [(s.execution, s.reasons[0].name, s.reasons[0].rewritten_by) for s in stale_cells(build_graph(xs, ev))]
 [(2, 'test_size', 3)]
+>>> code = {1: "df = load()", 2: "df['a'] = 1", 3: "df['b'] = 2"}
+>>> xs = [Execution(i, 1, i, f"c{i}", f"c{i}", str(i), code[i], float(i), float(i), "ok") for i in code]
+>>> ev = [Event(1, DEF, "df"), Event(2, UPDATE, "df", 1), Event(3, UPDATE, "df", 2)]
+>>> stale_cells(build_graph(xs, ev))  # a pipeline: each cell builds on the one before
+[]
 """
 
 from __future__ import annotations
@@ -62,10 +70,11 @@ def stale_cells(graph: nx.DiGraph, until: int | None = None) -> list[StaleCell]:
     found: dict[int, StaleCell] = {}
     for x in sorted(shown):
         cell = execution(graph, x).cell
+        built_on = nx.descendants(graph, x)
         reasons = []
         for source in sorted(graph.predecessors(x)):
             for name in sorted(graph.edges[source, x]["names"]):
-                rewrite = _first_write_after(graph, writes.get(name, []), x, cell)
+                rewrite = _first_write_after(graph, writes.get(name, []), x, cell, built_on)
                 if rewrite is not None:
                     reasons.append(StaleReason(name, source, rewrite))
                 elif source in found:
@@ -75,10 +84,13 @@ def stale_cells(graph: nx.DiGraph, until: int | None = None) -> list[StaleCell]:
     return list(found.values())
 
 
-def _first_write_after(graph: nx.DiGraph, writers: list[int], x: int, cell: str) -> int | None:
-    """The first execution after ``x``, of a cell other than ``cell``, among ``writers``."""
+def _first_write_after(
+    graph: nx.DiGraph, writers: list[int], x: int, cell: str, built_on: set[int]
+) -> int | None:
+    """The first execution after ``x`` among ``writers`` that is of another cell and did not use
+    what ``x`` produced (``built_on``: the executions downstream of ``x``)."""
     for w in writers[bisect.bisect_right(writers, x) :]:
-        if execution(graph, w).cell != cell:
+        if w not in built_on and execution(graph, w).cell != cell:
             return w
     return None
 
