@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from provkernel.bugdoc import Parameter, Space, simplify_conditions
-from provkernel.bugdoc.explain import covered, render_dnf, simplify
-from provkernel.bugdoc.predicates import Box, render_box
+from provkernel.bugdoc.engine.explain import covered, render_dnf, simplify
+from provkernel.bugdoc.engine.predicates import Box, render_box
 
 SPACE = Space.of(
     {

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from provkernel.bugdoc import find_root_causes, holds
-from provkernel.bugdoc.synthetic import DNFPipeline, degenerate
+from provkernel.bugdoc.engine.synthetic import DNFPipeline, degenerate
 
 
 @st.composite

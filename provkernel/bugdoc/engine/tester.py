@@ -7,9 +7,9 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from provkernel.bugdoc.execute import Runner
-from provkernel.bugdoc.predicates import Box
-from provkernel.bugdoc.space import Key, Space
+from provkernel.bugdoc.engine.execute import Runner
+from provkernel.bugdoc.engine.predicates import Box
+from provkernel.bugdoc.engine.space import Key, Space
 
 TESTS_CAP = 60  # most tests spent verifying one suspect
 CHUNK = 8  # tests run per batch (fixed, so the answer does not depend on the number of workers)

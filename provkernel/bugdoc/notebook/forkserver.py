@@ -91,7 +91,7 @@ class ForkServer(Executor):
         parent_end.close()
         fd = child_end.fileno()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "provkernel.bugdoc.forkserver", str(fd)],
+            [sys.executable, "-m", "provkernel.bugdoc.notebook.forkserver", str(fd)],
             pass_fds=(fd,),
             cwd=cwd,
             env={**(env if env is not None else os.environ), **SINGLE_THREADED},

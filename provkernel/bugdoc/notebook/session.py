@@ -12,12 +12,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from provkernel.bugdoc.cells import SliceRun, no_setup
-from provkernel.bugdoc.forkserver import LazyForkServer, SetupFailed, fork_available
-from provkernel.bugdoc.pipeline import Evaluation, Pipeline, build_pipeline, literal_value, past_instance
-from provkernel.bugdoc.report import Result
-from provkernel.bugdoc.search import find_root_causes
-from provkernel.bugdoc.space import Outcome
+from provkernel.bugdoc.engine.report import Result
+from provkernel.bugdoc.engine.search import find_root_causes
+from provkernel.bugdoc.engine.space import Outcome
+from provkernel.bugdoc.notebook.cells import SliceRun, no_setup
+from provkernel.bugdoc.notebook.forkserver import LazyForkServer, SetupFailed, fork_available
+from provkernel.bugdoc.notebook.pipeline import (
+    Evaluation,
+    Pipeline,
+    build_pipeline,
+    literal_value,
+    past_instance,
+)
 from provkernel.errors import UsageError
 from provkernel.lineage.graph import execution
 from provkernel.lineage.loading import load_graph

@@ -6,9 +6,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from provkernel.bugdoc.execute import Record
-from provkernel.bugdoc.predicates import Condition, fmt_value, render_conditions
-from provkernel.bugdoc.space import Space
+from provkernel.bugdoc.engine.execute import Record
+from provkernel.bugdoc.engine.predicates import Condition, fmt_value, render_conditions
+from provkernel.bugdoc.engine.space import Space
 
 MAX_ROWS = 200  # instance rows shown in renderings (JSON has them all)
 

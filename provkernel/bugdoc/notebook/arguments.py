@@ -1,4 +1,4 @@
-"""Arguments of ``%bugdoc`` and ``provkernel bugdoc``, and turning them into :class:`~provkernel.bugdoc.session.Options`."""
+"""Arguments of ``%bugdoc`` and ``provkernel bugdoc``, and turning them into :class:`~provkernel.bugdoc.notebook.session.Options`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import re
 from typing import Any
 
-from provkernel.bugdoc.session import DEFAULT_TIMEOUT_S, Options, default_workers
+from provkernel.bugdoc.notebook.session import DEFAULT_TIMEOUT_S, Options, default_workers
 from provkernel.errors import UsageError
 from provkernel.parameters import add_parameter_options, load_yaml, resolve_value
 

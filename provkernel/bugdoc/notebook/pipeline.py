@@ -20,9 +20,9 @@ from typing import Any
 
 import networkx as nx
 
-from provkernel.bugdoc.cells import BOTH, FORK, WARM, Cell
-from provkernel.bugdoc.space import Outcome
-from provkernel.bugdoc.substitute import is_parameters_only, reads_after_assignment
+from provkernel.bugdoc.engine.space import Outcome
+from provkernel.bugdoc.notebook.cells import BOTH, FORK, WARM, Cell
+from provkernel.bugdoc.notebook.substitute import is_parameters_only, reads_after_assignment
 from provkernel.errors import UsageError
 from provkernel.lineage.graph import execution
 from provkernel.lineage.model import Execution

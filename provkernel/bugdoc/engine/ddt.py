@@ -16,10 +16,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from provkernel.bugdoc.predicates import Box
-from provkernel.bugdoc.shortcut import Cause
-from provkernel.bugdoc.space import Key
-from provkernel.bugdoc.tester import Context
+from provkernel.bugdoc.engine.predicates import Box
+from provkernel.bugdoc.engine.shortcut import Cause
+from provkernel.bugdoc.engine.space import Key
+from provkernel.bugdoc.engine.tester import Context
 
 # FindAll stops after this many exploration batches find no unexplained failure: a tree only knows the regions
 # it has seen, so DDT explores more than the walks (measured: recall on disjunctions, see the benchmark)

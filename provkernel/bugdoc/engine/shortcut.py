@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from provkernel.bugdoc.predicates import Box
-from provkernel.bugdoc.space import Key
-from provkernel.bugdoc.tester import Context
+from provkernel.bugdoc.engine.predicates import Box
+from provkernel.bugdoc.engine.space import Key
+from provkernel.bugdoc.engine.tester import Context
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ import time
 import uuid
 from pathlib import Path
 
-from provkernel.bugdoc.display import TerminalLive
-from provkernel.bugdoc.notebook_report import BugDocReport, Progress
-from provkernel.bugdoc.session import Options, prepare, record_run, search
+from provkernel.bugdoc.notebook.display import TerminalLive
+from provkernel.bugdoc.notebook.notebook_report import BugDocReport, Progress
+from provkernel.bugdoc.notebook.session import Options, prepare, record_run, search
 from provkernel.errors import UsageError
 
 

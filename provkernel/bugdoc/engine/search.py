@@ -6,14 +6,14 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor
 from typing import Any
 
-from provkernel.bugdoc.ddt import ddt_causes
-from provkernel.bugdoc.execute import BugDocUsageError, OnResult, Runner
-from provkernel.bugdoc.explain import render_dnf, simplify
-from provkernel.bugdoc.predicates import Box, box_conditions
-from provkernel.bugdoc.report import Result
-from provkernel.bugdoc.shortcut import Cause, shortcut_causes
-from provkernel.bugdoc.space import Key, Outcome, Parameter, Space
-from provkernel.bugdoc.tester import TESTS_CAP, Context
+from provkernel.bugdoc.engine.ddt import ddt_causes
+from provkernel.bugdoc.engine.execute import BugDocUsageError, OnResult, Runner
+from provkernel.bugdoc.engine.explain import render_dnf, simplify
+from provkernel.bugdoc.engine.predicates import Box, box_conditions
+from provkernel.bugdoc.engine.report import Result
+from provkernel.bugdoc.engine.shortcut import Cause, shortcut_causes
+from provkernel.bugdoc.engine.space import Key, Outcome, Parameter, Space
+from provkernel.bugdoc.engine.tester import TESTS_CAP, Context
 
 ALGORITHMS = ("shortcut", "stacked", "ddt")
 GOALS = ("one", "all")

@@ -8,10 +8,10 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from provkernel.bugdoc.pipeline import Pipeline
-from provkernel.bugdoc.report import Result, fmt_value
-from provkernel.bugdoc.session import Prepared
-from provkernel.bugdoc.space import Outcome
+from provkernel.bugdoc.engine.report import Result, fmt_value
+from provkernel.bugdoc.engine.space import Outcome
+from provkernel.bugdoc.notebook.pipeline import Pipeline
+from provkernel.bugdoc.notebook.session import Prepared
 from provkernel.render import Report
 
 RECENT_ROWS = 8
