@@ -2,8 +2,12 @@
 
 Boolean Quine–McCluskey treats ``p ≤ 2`` and ``p ≤ 4`` as unrelated variables. Here every conjunction is a
 :class:`~provkernel.bugdoc.engine.predicates.Box` (a set of allowed values per parameter), so the simplification is
-Quine–McCluskey over *multi-valued* variables: every prime implicant (maximal box inside the union) is generated
-by iterated consensus, then a cover is chosen (essential primes first, then greedy). Because value sets carry the domain knowledge,
+Quine–McCluskey over *multi-valued* variables: terms are merged by iterated combining (two terms that agree
+on every other parameter combine on one parameter into the union of its value sets), then a cover is chosen
+(essential terms first, then greedy). Combining, unlike full consensus, never blends two clauses into a term
+that straddles them (``p = 0 ∨ (p = 1 ∧ q = 4)`` stays so rather than becoming ``p = 0 ∨ (p ≤ 1 ∧ q = 4)``):
+the answer keeps the shape of the failures found, which is what the paper's scoring rewards. Minimality is
+the search's business (:func:`~provkernel.bugdoc.engine.cover.minimise`), not the simplifier's. Because value sets carry the domain knowledge,
 thresholds merge into intervals (``p > 3 ∧ p > 5 → p > 5``, ``p ≤ 2 ∨ p ≤ 4 → p ≤ 4``), ``≠`` on a two-valued
 parameter becomes ``=``, and a condition covering the whole domain disappears.
 """
@@ -15,50 +19,32 @@ from collections.abc import Iterable, Sequence
 from provkernel.bugdoc.engine.predicates import Box, Condition, box_conditions, render_box
 from provkernel.bugdoc.engine.space import Space
 
-MAX_TERMS = 4000  # consensus can blow up on adversarial inputs; past this the cover uses what exists
+MAX_TERMS = 4000  # combining can blow up on adversarial inputs; past this the cover uses what exists
 
 
-def consensus(space: Space, a: Box, b: Box, pos: int) -> Box | None:
-    """The consensus of ``a`` and ``b`` on parameter ``pos``: the union of their value sets there, the
-    intersection elsewhere (``None`` if empty). It lies inside ``a ∪ b``: an instance in it is in ``a`` or in
-    ``b`` according to its value of ``pos``."""
-    da, db = a.as_dict(), b.as_dict()
-    allowed: dict[int, frozenset[int]] = {}
-    for p in set(da) | set(db):
-        full = frozenset(range(len(space.params[p].values)))
-        va, vb = da.get(p, full), db.get(p, full)
-        allowed[p] = va | vb if p == pos else va & vb
-        if not allowed[p]:
-            return None
-    return Box.make(space, allowed)
-
-
-def prime_implicants(space: Space, boxes: Iterable[Box]) -> list[Box]:
-    """Every maximal box inside the union of ``boxes`` (its prime implicants), by iterated consensus with
-    absorption, which is complete for multi-valued variables as for Boolean ones. Consensus is only taken
-    on a parameter where neither value set contains the other (otherwise the result is absorbed)."""
-    terms = [b for b in dict.fromkeys(boxes) if not b.is_empty()]
-    terms = [t for t in terms if not any(t != u and t.subset_of(u) for u in terms)]
-    pending = [(i, j) for j in range(len(terms)) for i in range(j)]
-    while pending and len(terms) < MAX_TERMS:
-        i, j = pending.pop()
-        a, b = terms[i], terms[j]
-        if a is None or b is None:
-            continue
-        da, db = a.as_dict(), b.as_dict()
-        for pos in set(da) | set(db):
-            full = frozenset(range(len(space.params[pos].values)))
-            va, vb = da.get(pos, full), db.get(pos, full)
-            if va <= vb or vb <= va:
-                continue
-            c = consensus(space, a, b, pos)
-            if c is None or any(t is not None and c.subset_of(t) for t in terms):
-                continue
-            terms = [None if t is not None and t.subset_of(c) else t for t in terms]
-            terms.append(c)
-            k = len(terms) - 1
-            pending.extend((m, k) for m in range(k) if terms[m] is not None)
-    return [t for t in terms if t is not None]
+def merged_terms(space: Space, boxes: Iterable[Box]) -> list[Box]:
+    """The maximal terms reachable from ``boxes`` by iterated QM combining: terms that agree on every
+    parameter but one combine into the union of their value sets on it (no cross-clause blending)."""
+    terms = {b for b in boxes if not b.is_empty()}
+    changed = True
+    while changed and len(terms) < MAX_TERMS:
+        changed = False
+        positions = sorted({p for t in terms for p in t.positions})
+        for pos in positions:
+            groups: dict[tuple, list[Box]] = {}
+            for t in terms:
+                rest = tuple((p, v) for p, v in t.parts if p != pos)
+                groups.setdefault(rest, []).append(t)
+            for rest, members in groups.items():
+                if len(members) < 2:
+                    continue
+                full = frozenset(range(len(space.params[pos].values)))
+                union = frozenset().union(*(m.as_dict().get(pos, full) for m in members))
+                merged = Box.make(space, {**dict(rest), pos: union})
+                if merged not in terms:
+                    terms.add(merged)
+                    changed = True
+    return [t for t in terms if not any(t != u and t.subset_of(u) for u in terms)]
 
 
 def simplify(space: Space, boxes: Sequence[Box]) -> list[Box]:
@@ -66,7 +52,7 @@ def simplify(space: Space, boxes: Sequence[Box]) -> list[Box]:
     originals = list(dict.fromkeys(b for b in boxes if not b.is_empty()))
     if not originals:
         return []
-    primes = sorted(prime_implicants(space, originals), key=lambda b: (len(b.parts), render_box(space, b)))
+    primes = sorted(merged_terms(space, originals), key=lambda b: (len(b.parts), render_box(space, b)))
     covers = {i: {j for j, p in enumerate(primes) if o.subset_of(p)} for i, o in enumerate(originals)}
     chosen: list[int] = []
     uncovered = set(covers)
