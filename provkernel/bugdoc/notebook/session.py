@@ -44,7 +44,8 @@ def default_workers() -> int:
 class Options:
     """What the user asked for (magic and CLI share it)."""
 
-    target: str | None = None
+    target: str | None = None  # an execution count or cell id (prefix), as the user typed it
+    target_cell: str | None = None  # an exact cell id (the CLI names code cells by position)
     declared: dict[str, list[Any]] = field(default_factory=dict)
     only: list[str] | None = None
     check: str | None = None
@@ -75,8 +76,13 @@ class Prepared:
 
 
 def _target(graph, options: Options, epoch_number: int, running: int | None) -> int:
-    """The execution to explain: ``--target`` (count or cell id), else the last failure (or, with
-    ``--check``, the last execution) of the epoch that is not a provkernel magic."""
+    """The execution to explain: an exact cell id (CLI), ``--target`` (count or cell id), else the last
+    failure (or, with ``--check``, the last execution) of the epoch that is not a provkernel magic."""
+    if options.target_cell is not None:
+        runs = [x for x in graph if x != running and execution(graph, x).cell_id == options.target_cell]
+        if not runs:
+            raise UsageError(f"the target cell {options.target_cell} did not run; nothing to explain")
+        return max(runs)
     if options.target:
         return cell_execution(graph, options.target, epoch_number)
     candidates = [
@@ -211,6 +217,7 @@ def search(
             executor=executor,
             on_result=on_result,
             timeout=None if server is not None else options.timeout,
+            target=pipeline.current,
         )
     except SetupFailed as exc:
         raise UsageError(f"bugdoc cannot run the pipeline: {exc}") from None
