@@ -14,14 +14,21 @@ def instances(space: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
 
 
 def check_exact(
-    space: Mapping[str, Sequence[Any]], fails: Callable[[dict[str, Any]], bool], result: Result
+    space: Mapping[str, Sequence[Any]],
+    fails: Callable[[dict[str, Any]], bool],
+    result: Result | Mapping[str, Any],
 ) -> None:
     """Every cause definitive and minimal (dropping the conditions on any one parameter lets a success in),
-    every cause definitive, and the causes' union exactly the failing instances."""
+    and the causes' union exactly the failing instances. ``result``: a :class:`Result` or its JSON."""
+    if isinstance(result, Result):
+        causes, definitive = result.causes, result.definitive
+    else:
+        causes = [[(c["param"], c["op"], c["value"]) for c in cause] for cause in result["causes"]]
+        definitive = result["definitive"]
     everything = instances(space)
     failing = [i for i in everything if fails(i)]
-    assert all(result.definitive), f"suspected causes in an exact search: {result}"
-    for cause in result.causes:
+    assert all(definitive), f"suspected causes in an exact search: {causes}"
+    for cause in causes:
         region = [i for i in everything if holds(cause, i)]
         assert region and all(fails(i) for i in region), f"{cause} is not definitive"
         for name in {n for n, _, _ in cause}:
@@ -29,7 +36,7 @@ def check_exact(
             assert any(not fails(i) for i in everything if holds(wider, i)), (
                 f"{cause} is not minimal: without {name} it still always fails"
             )
-    covered = [i for i in everything if any(holds(c, i) for c in result.causes)]
+    covered = [i for i in everything if any(holds(c, i) for c in causes)]
     assert covered == failing, (
         f"union of causes ≠ failing set: missed {[i for i in failing if i not in covered]}"
     )
