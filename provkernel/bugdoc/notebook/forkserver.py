@@ -66,6 +66,7 @@ class ForkServer(Executor):
         failure: turns a failure description (``"timeout after 30 s"``, ``"crashed (SIGSEGV)"``) into the
             task's result; by default the future gets a :class:`TaskFailed` exception instead.
         cwd, env: of the template process.
+        python: the interpreter of the template (default: this one), e.g. a package-version overlay.
     """
 
     def __init__(
@@ -79,6 +80,7 @@ class ForkServer(Executor):
         cwd: str | None = None,
         env: dict[str, str] | None = None,
         startup_timeout: float | None = None,
+        python: str | None = None,
     ) -> None:
         self.failure = failure
         self._futures: dict[int, Future] = {}
@@ -91,7 +93,7 @@ class ForkServer(Executor):
         parent_end.close()
         fd = child_end.fileno()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "provkernel.bugdoc.notebook.forkserver", str(fd)],
+            [python or sys.executable, "-m", "provkernel.bugdoc.notebook.forkserver", str(fd)],
             pass_fds=(fd,),
             cwd=cwd,
             env={**(env if env is not None else os.environ), **SINGLE_THREADED},
