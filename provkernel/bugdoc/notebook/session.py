@@ -25,6 +25,7 @@ from provkernel.bugdoc.notebook.pipeline import (
     literal_value,
     past_instance,
 )
+from provkernel.bugdoc.notebook.reaper import guarded_run
 from provkernel.bugdoc.notebook.versions import add_packages, routes
 from provkernel.bugdoc.notebook.workers import VersionRouter
 from provkernel.errors import UsageError
@@ -201,7 +202,13 @@ def search(
     env: dict[str, str] | None = None,
     on_result: Callable[[dict[str, Any], Outcome, bool], None] | None = None,
 ) -> tuple[Result, dict[str, Any]]:
-    """Run BugDoc on the pipeline; returns the result and facts about the run (warm start, timings)."""
+    """Run BugDoc on the pipeline; returns the result and facts about the run (warm start, timings).
+    Every process it starts dies with it (see :mod:`~provkernel.bugdoc.notebook.reaper`)."""
+    with guarded_run(prepared.database or default_path()) as marker:
+        return _search(prepared, options, cwd, {**(os.environ if env is None else env), **marker}, on_result)
+
+
+def _search(prepared: Prepared, options: Options, cwd: str, env: dict[str, str], on_result) -> tuple:
     pipeline = prepared.pipeline
     run = SliceRun(
         pipeline.cells,
