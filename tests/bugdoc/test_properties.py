@@ -66,22 +66,22 @@ def pipelines(draw):
     return space, dnf, history, target
 
 
+def search(pipe, algorithm: str, seed: int, **options):
+    """FindAll (unless ``goal`` says otherwise) on a drawn pipeline, aimed at its target."""
+    space, dnf, history, target = pipe
+    options = {"goal": "all", "target": target, **options}
+    return find_root_causes(
+        space, DNFPipeline(dnf), history=history, algorithm=algorithm, seed=seed, **options
+    )
+
+
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pipelines(), ALGORITHMS, st.integers(0, 2**16))
 def test_findall_is_exact_when_the_space_is_small_enough_to_test_exhaustively(pipe, algorithm, seed):
-    space, dnf, history, target = pipe
+    space, dnf, _, _ = pipe
     evaluate = DNFPipeline(dnf)
     size = len(instances(space))
-    result = find_root_causes(
-        space,
-        evaluate,
-        history=history,
-        algorithm=algorithm,
-        goal="all",
-        seed=seed,
-        tests=size,
-        target=target,
-    )
+    result = search(pipe, algorithm, seed, tests=size)
     check_invariant(result)
     if degenerate(space, dnf):
         return  # never fails (nothing to explain) or always fails (the whole space is the cause)
@@ -97,19 +97,7 @@ def test_findall_is_exact_when_the_space_is_small_enough_to_test_exhaustively(pi
     st.one_of(st.none(), st.integers(0, 30)),
 )
 def test_findall_never_leaves_a_known_failure_unaccounted_for(pipe, algorithm, seed, budget):
-    space, dnf, history, target = pipe
-    evaluate = DNFPipeline(dnf)
-    result = find_root_causes(
-        space,
-        evaluate,
-        history=history,
-        algorithm=algorithm,
-        goal="all",
-        seed=seed,
-        tests=8,
-        budget=budget,
-        target=target,
-    )
+    result = search(pipe, algorithm, seed, tests=8, budget=budget)
     check_invariant(result)
     if budget is None:  # only a space where nothing succeeded may leave failures unexplained
         ran_all_failed = not any(row["succeeded"] for row in result.instances)
@@ -125,19 +113,9 @@ def test_findone_explains_the_targets_own_failure(pipe, algorithm, seed):
     if target is None or degenerate(space, dnf):
         return
     evaluate = DNFPipeline(dnf)
-    size = len(instances(space))
     # the target first in the history, other failures after it (as stored instances follow a notebook's run)
     history = [(target, False)] + [h for h in history if h[0] != target]
-    result = find_root_causes(
-        space,
-        evaluate,
-        history=history,
-        algorithm=algorithm,
-        goal="one",
-        seed=seed,
-        tests=size,
-        target=target,
-    )
+    result = search((space, dnf, history, target), algorithm, seed, goal="one", tests=len(instances(space)))
     assert result.causes and all(result.definitive)
     assert any(holds(c, target) for c in result.causes), f"{result.causes} does not explain {target}"
     for cause in result.causes:

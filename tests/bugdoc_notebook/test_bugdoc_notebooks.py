@@ -33,8 +33,9 @@ def report_of(reply) -> dict:
     return bundles[-1][BUGDOC]
 
 
-def bugdoc_cli(notebook: Path, *args: str) -> dict:
-    done = subprocess.run(
+def run_cli(notebook: Path, *args: str) -> subprocess.CompletedProcess:
+    """``provkernel bugdoc NOTEBOOK --json ARGS`` in the notebook's folder."""
+    return subprocess.run(
         [sys.executable, "-m", "provkernel", "bugdoc", str(notebook), "--json", *args],
         capture_output=True,
         text=True,
@@ -42,6 +43,10 @@ def bugdoc_cli(notebook: Path, *args: str) -> dict:
         timeout=600,
         check=False,
     )
+
+
+def bugdoc_cli(notebook: Path, *args: str) -> dict:
+    done = run_cli(notebook, *args)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 

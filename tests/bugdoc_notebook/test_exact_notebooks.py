@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from tests.bugdoc.brute import check_exact, instances
 from tests.bugdoc_notebook.real_notebooks import IMPUTE, LOGREG, PANDAS, RealNotebook
+from tests.bugdoc_notebook.test_bugdoc_notebooks import bugdoc_cli
 
 pytest.importorskip("sklearn")
 
 
 def bugdoc(nb: RealNotebook, folder, *extra: str) -> dict:
-    path = nb.write(folder)
-    done = subprocess.run(
-        [sys.executable, "-m", "provkernel", "bugdoc", str(path), "--json", *nb.cli_args(), *extra],
-        capture_output=True,
-        text=True,
-        cwd=folder,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return bugdoc_cli(nb.write(folder), *nb.cli_args(), *extra)
 
 
 @pytest.mark.parametrize(

@@ -3,27 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import nbformat
 
+from tests.bugdoc_notebook.test_bugdoc_notebooks import run_cli
+
 PARAMETERS = "# Parameters\nmode = 'a'\nsize = 2"
 DIVIDE = "value = data[0] / (0 if mode == 'b' and size > 1 else 1)"
-
-
-def bugdoc_cli(notebook: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "provkernel", "bugdoc", str(notebook), "--json", *args],
-        capture_output=True,
-        text=True,
-        cwd=notebook.parent,
-        timeout=300,
-        check=False,
-        env={**os.environ},
-    )
 
 
 def test_markdown_first_and_numeric_cell_ids(prov_db, tmp_path):
@@ -42,7 +28,7 @@ def test_markdown_first_and_numeric_cell_ids(prov_db, tmp_path):
         cell.id = str(number)
     path = tmp_path / "numeric_ids.ipynb"
     nbformat.write(nb, path)
-    done = bugdoc_cli(path, "--target", "3", "-p", "mode", "a", "-p", "size", "1")
+    done = run_cli(path, "--target", "3", "-p", "mode", "a", "-p", "size", "1")
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout)
     assert found["target"]["cell_id"] == "5" and found["target"]["ename"] == "ZeroDivisionError"
@@ -71,7 +57,7 @@ def test_no_ids_raw_and_injected_cells_and_a_target_after_another_failure(prov_d
     path = tmp_path / "v44.ipynb"
     path.write_text(nbformat.writes(nb, version=4))
     assert '"id"' not in path.read_text()
-    done = bugdoc_cli(path, "--target", "4", "-p", "mode", "a", "-p", "size", "1")
+    done = run_cli(path, "--target", "4", "-p", "mode", "a", "-p", "size", "1")
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout)
     assert found["target"]["ename"] == "ZeroDivisionError"
@@ -85,6 +71,6 @@ def test_a_target_out_of_range_is_a_one_line_usage_error(prov_db, tmp_path):
     nb.cells = [nbformat.v4.new_markdown_cell("# x"), nbformat.v4.new_code_cell("x = 1")]
     path = tmp_path / "short.ipynb"
     nbformat.write(nb, path)
-    done = bugdoc_cli(path, "--target", "3")
+    done = run_cli(path, "--target", "3")
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == ["--target 3: give a code-cell index from 0 to 0"]
