@@ -207,7 +207,10 @@ def test_interrupt_stops_the_search_and_every_worker(prov_db, tmp_path):
         ("%bugdoc -p nosuch 1", "nosuch: not a literal assignment"),
         ("%bugdoc --memory-limit lots", "is not a size"),
         ("%bugdoc --vary-package scikit-learn", "write NAME==VERSION[,VERSION…]"),
-        ("%bugdoc --vary-package no-such-dist==1.0", "no-such-dist: not installed in the kernel's environment"),
+        (
+            "%bugdoc --vary-package no-such-dist==1.0",
+            "no-such-dist: not installed in the kernel's environment",
+        ),
     ],
 )
 def test_bad_input_is_one_line(prov_db, tmp_path, line, message):
