@@ -185,7 +185,10 @@ def _run(cmd: list[str], spec: str, what: str) -> subprocess.CompletedProcess:
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise UsageError(f"cannot build an environment for {spec}: {exc}") from None
     if done.returncode != 0:
-        lines = [line.strip() for line in (done.stderr or done.stdout).splitlines() if line.strip()]
-        errors = [line for line in lines if "error" in line.lower()] or lines or ["no message"]
+        # the most telling line: uv's "Because …" explanation, else pip's last error, else the last line
+        lines = [line.strip().lstrip("╰─▶ ") for line in (done.stderr or done.stdout).splitlines()]
+        lines = [line.removeprefix("cause: ") for line in lines if line]
+        because = [line for line in lines if line.lower().startswith("because")]
+        errors = because or [line for line in lines if "error" in line.lower()] or lines or ["no message"]
         raise UsageError(f"cannot build an environment for {spec or 'packages'} ({what}): {errors[-1]}")
     return done
