@@ -27,11 +27,11 @@ from pathlib import Path
 
 import nbformat
 
-from provkernel.bugdoc.cells import FORK, SliceRun, worker_shell
-from provkernel.bugdoc.execute import call_evaluate
-from provkernel.bugdoc.forkserver import ForkServer
-from provkernel.bugdoc.session import Options, prepare
-from provkernel.bugdoc.substitute import substitute
+from provkernel.bugdoc.engine.execute import call_evaluate
+from provkernel.bugdoc.notebook.cells import FORK, SliceRun, worker_shell
+from provkernel.bugdoc.notebook.forkserver import ForkServer
+from provkernel.bugdoc.notebook.session import Options, prepare
+from provkernel.bugdoc.notebook.substitute import substitute
 from provkernel.headless import execute_notebook
 from provkernel.store.queries import Queries
 

@@ -1,6 +1,6 @@
 """BugDoc synthetic benchmark: our engine vs the reference ``bugdoc==0.1``, side by side.
 
-Pipelines follow the paper's generator as the issue describes it (:func:`provkernel.bugdoc.synthetic.generate`):
+Pipelines follow the paper's generator as the issue describes it (:func:`provkernel.bugdoc.engine.synthetic.generate`):
 each parameter ordinal (ints) or categorical (strings) with probability ½, all with the same number of values;
 a root cause that is a single predicate, one conjunction of 2–4 predicates, or a disjunction of 2–4 clauses
 of 1–3 predicates; comparators ``= ≠`` (categorical) and ``= ≤ >`` (ordinal); degenerate pipelines (always or
@@ -45,10 +45,10 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 
 from provkernel.bugdoc import find_root_causes
-from provkernel.bugdoc.explain import covered
-from provkernel.bugdoc.predicates import Box
-from provkernel.bugdoc.space import Space
-from provkernel.bugdoc.synthetic import DNFPipeline, generate
+from provkernel.bugdoc.engine.explain import covered
+from provkernel.bugdoc.engine.predicates import Box
+from provkernel.bugdoc.engine.space import Space
+from provkernel.bugdoc.engine.synthetic import DNFPipeline, generate
 
 GROUPS = ("single", "conjunction", "disjunction")
 OURS = [

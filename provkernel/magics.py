@@ -65,8 +65,9 @@ class ProvMagics(Magics):
         """Find the minimal parameter combination behind a failure: reruns the cells it depends on, in worker
         processes, with other values. ``%bugdoc [--check EXPR] [-p NAME VALUE]…`` (``%bugdoc --help``); the body
         of ``%%bugdoc`` declares values in YAML (``solver: [lbfgs, saga]``)."""
-        from provkernel.bugdoc import BugDocUsageError, arguments
-        from provkernel.bugdoc.in_kernel import run_bugdoc
+        from provkernel.bugdoc import BugDocUsageError
+        from provkernel.bugdoc.notebook import arguments
+        from provkernel.bugdoc.notebook.in_kernel import run_bugdoc
 
         with own_io(self.shell):
             try:

@@ -7,12 +7,12 @@
 "solver = 'lbfgs' ∧ penalty = 'l1'"
 """
 
-from provkernel.bugdoc.execute import BugDocUsageError
-from provkernel.bugdoc.explain import simplify_conditions
-from provkernel.bugdoc.predicates import holds, render_conditions
-from provkernel.bugdoc.report import Result
-from provkernel.bugdoc.search import find_root_causes
-from provkernel.bugdoc.space import Outcome, Parameter, Space
+from provkernel.bugdoc.engine.execute import BugDocUsageError
+from provkernel.bugdoc.engine.explain import simplify_conditions
+from provkernel.bugdoc.engine.predicates import holds, render_conditions
+from provkernel.bugdoc.engine.report import Result
+from provkernel.bugdoc.engine.search import find_root_causes
+from provkernel.bugdoc.engine.space import Outcome, Parameter, Space
 
 __all__ = [
     "BugDocUsageError",

@@ -12,7 +12,7 @@ HELP = "run a notebook, then name the minimal parameter combination that makes i
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``NOTEBOOK`` plus the options ``%bugdoc`` takes."""
-    from provkernel.bugdoc import arguments
+    from provkernel.bugdoc.notebook import arguments
 
     parser.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file")
     parser.add_argument(
@@ -25,8 +25,8 @@ def run(args: argparse.Namespace) -> int:
     """Execute the notebook with its own values (recording provenance), then search and report."""
     from rich.console import Console
 
-    from provkernel.bugdoc import arguments
-    from provkernel.bugdoc.offline import bugdoc_notebook
+    from provkernel.bugdoc.notebook import arguments
+    from provkernel.bugdoc.notebook.offline import bugdoc_notebook
 
     if args.target is not None and not args.target.isdigit():
         raise UsageError(f"--target {args.target}: give the 0-based index of a code cell")

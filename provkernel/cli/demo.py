@@ -180,8 +180,8 @@ def crash_diagnosis(path: Path) -> list:
 
 
 def bugdoc(path: Path):
-    from provkernel.bugdoc.offline import bugdoc_notebook
-    from provkernel.bugdoc.session import Options
+    from provkernel.bugdoc.notebook.offline import bugdoc_notebook
+    from provkernel.bugdoc.notebook.session import Options
 
     declared = {
         "solver": ["lbfgs", "liblinear", "saga", "newton-cg"],

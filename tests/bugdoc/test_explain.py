@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from provkernel.bugdoc import Parameter, Space, simplify_conditions
-from provkernel.bugdoc.explain import covered, render_dnf, simplify
-from provkernel.bugdoc.predicates import Box, render_box
+from provkernel.bugdoc.engine.explain import covered, render_dnf, simplify
+from provkernel.bugdoc.engine.predicates import Box, render_box
 
 SPACE = Space.of(
     {
@@ -82,3 +87,25 @@ def test_covered_is_exact_box_algebra():
     assert covered(SPACE, a, halves)
     assert not covered(SPACE, a, halves[:1])
     assert covered(SPACE, Box.of_conditions(SPACE, [("p", "==", 1), ("solver", "==", "sag")]), halves[:1])
+
+
+def _all_boxes(space: Space) -> list[Box]:
+    subsets = []
+    for param in space.params:
+        n = len(param.values)
+        subsets.append([frozenset(i for i in range(n) if mask >> i & 1) for mask in range(1, 2**n)])
+    return [Box.make(space, dict(enumerate(combo))) for combo in itertools.product(*subsets)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(2, 3), min_size=1, max_size=3), st.data())
+def test_simplify_keeps_the_union_with_terms_that_each_contain_an_input(sizes, data):
+    """Against brute force: the same instances, no more terms than given, every input inside one term."""
+    space = Space.of({f"p{i}": list(range(n)) for i, n in enumerate(sizes)})
+    keys = list(Box().keys(space))
+    boxes = data.draw(st.lists(st.sampled_from(_all_boxes(space)), min_size=1, max_size=4))
+    union = {k for k in keys if any(b.contains(k) for b in boxes)}
+    chosen = simplify(space, boxes)
+    assert {k for k in keys if any(b.contains(k) for b in chosen)} == union
+    assert len(chosen) <= len(set(boxes))
+    assert all(any(b.subset_of(c) for c in chosen) for b in boxes)

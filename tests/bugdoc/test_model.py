@@ -114,7 +114,7 @@ def test_report_renders_in_terminal_notebook_and_json():
 def test_synthetic_generator_makes_non_degenerate_pipelines_of_each_group():
     import random
 
-    from provkernel.bugdoc.synthetic import DNFPipeline, degenerate, generate
+    from provkernel.bugdoc.engine.synthetic import DNFPipeline, degenerate, generate
 
     rng = random.Random(3)
     sizes = {"single": set(), "conjunction": set(), "disjunction": set()}

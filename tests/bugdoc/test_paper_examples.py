@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 
 from provkernel.bugdoc import find_root_causes, holds
-from provkernel.bugdoc.synthetic import DNFPipeline
+from provkernel.bugdoc.engine.synthetic import DNFPipeline
 
 ML_SPACE = {
     "dataset": ["iris", "digits"],

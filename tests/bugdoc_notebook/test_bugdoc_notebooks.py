@@ -33,8 +33,9 @@ def report_of(reply) -> dict:
     return bundles[-1][BUGDOC]
 
 
-def bugdoc_cli(notebook: Path, *args: str) -> dict:
-    done = subprocess.run(
+def run_cli(notebook: Path, *args: str) -> subprocess.CompletedProcess:
+    """``provkernel bugdoc NOTEBOOK --json ARGS`` in the notebook's folder."""
+    return subprocess.run(
         [sys.executable, "-m", "provkernel", "bugdoc", str(notebook), "--json", *args],
         capture_output=True,
         text=True,
@@ -42,6 +43,10 @@ def bugdoc_cli(notebook: Path, *args: str) -> dict:
         timeout=600,
         check=False,
     )
+
+
+def bugdoc_cli(notebook: Path, *args: str) -> dict:
+    done = run_cli(notebook, *args)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -201,6 +206,11 @@ def test_interrupt_stops_the_search_and_every_worker(prov_db, tmp_path):
         ("%bugdoc --check 'acc >'", "is not a Python expression"),
         ("%bugdoc -p nosuch 1", "nosuch: not a literal assignment"),
         ("%bugdoc --memory-limit lots", "is not a size"),
+        ("%bugdoc --vary-package scikit-learn", "write NAME==VERSION[,VERSION…]"),
+        (
+            "%bugdoc --vary-package no-such-dist==1.0",
+            "no-such-dist: not installed in the kernel's environment",
+        ),
     ],
 )
 def test_bad_input_is_one_line(prov_db, tmp_path, line, message):

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from provkernel.bugdoc.forkserver import ForkServer, SetupFailed, TaskFailed, fork_available
+from provkernel.bugdoc.notebook.forkserver import ForkServer, SetupFailed, TaskFailed, fork_available
 from tests.bugdoc_notebook import fs_tasks
 
 pytestmark = pytest.mark.skipif(not fork_available(), reason="warm start needs os.fork")
@@ -24,7 +24,7 @@ def server_processes() -> list[int]:
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/cmdline", "rb") as fh:
-                    if b"provkernel.bugdoc.forkserver" in fh.read():
+                    if b"provkernel.bugdoc.notebook.forkserver" in fh.read():
                         found.append(int(entry))
             except OSError:
                 continue
@@ -87,7 +87,7 @@ def test_the_template_exits_when_its_parent_dies(tmp_path):
         textwrap.dedent(f"""
         import sys, time
         sys.path[:0] = {sys.path!r}
-        from provkernel.bugdoc.forkserver import ForkServer
+        from provkernel.bugdoc.notebook.forkserver import ForkServer
         from tests.bugdoc_notebook import fs_tasks
         fs = ForkServer(fs_tasks.setup)
         fs.submit(fs_tasks.task, "hang")

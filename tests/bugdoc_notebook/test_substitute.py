@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from provkernel.bugdoc.substitute import (
+from provkernel.bugdoc.notebook.substitute import (
     SubstitutionError,
     is_parameters_only,
     reads_after_assignment,

@@ -18,7 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
-from provkernel.bugdoc.space import Key, Outcome, Space
+from provkernel.bugdoc.engine.space import Key, Outcome, Space
 
 OnResult = Callable[[dict[str, Any], Outcome, bool], None]
 

@@ -8,10 +8,10 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from provkernel.bugdoc.pipeline import Pipeline
-from provkernel.bugdoc.report import Result, fmt_value
-from provkernel.bugdoc.session import Prepared
-from provkernel.bugdoc.space import Outcome
+from provkernel.bugdoc.engine.report import Result, fmt_value
+from provkernel.bugdoc.engine.space import Outcome
+from provkernel.bugdoc.notebook.pipeline import Pipeline
+from provkernel.bugdoc.notebook.session import Prepared
 from provkernel.render import Report
 
 RECENT_ROWS = 8
@@ -101,6 +101,8 @@ class BugDocReport(Report):
                     "Every instance failed: the failure does not depend on these parameters "
                     f"(e.g. {failing[0]['detail'] or 'failed'})."
                 )
+            if r.stopped:
+                return f"No cause could be confirmed: {r.stopped}."
             return (
                 "The failing and succeeding instances share no combination that always fails; try --goal all, "
                 "--algorithm ddt or more values."
@@ -114,8 +116,9 @@ class BugDocReport(Report):
             )
             sentence = f"Definitive: {why}."
         else:
+            why = r.stopped or "not every test could run"
             sentence = (
-                "Suspected: the budget ran out before it could be confirmed; rerun with a larger --budget."
+                f"Suspected: {why} before every cause could be confirmed; rerun with a larger --budget."
             )
         return f"{sentence} The failure: {example}" if example else sentence
 

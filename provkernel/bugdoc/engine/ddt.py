@@ -16,10 +16,11 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from provkernel.bugdoc.predicates import Box
-from provkernel.bugdoc.shortcut import Cause
-from provkernel.bugdoc.space import Key
-from provkernel.bugdoc.tester import Context
+from provkernel.bugdoc.engine.cover import minimise
+from provkernel.bugdoc.engine.predicates import Box
+from provkernel.bugdoc.engine.shortcut import Cause
+from provkernel.bugdoc.engine.space import Key
+from provkernel.bugdoc.engine.tester import Context
 
 # FindAll stops after this many exploration batches find no unexplained failure: a tree only knows the regions
 # it has seen, so DDT explores more than the walks (measured: recall on disjunctions, see the benchmark)
@@ -92,30 +93,15 @@ def build_tree(ctx: Context, rows: Sequence[tuple[Key, bool]]) -> list[Leaf]:
     return leaves
 
 
-def minimise(ctx: Context, box: Box) -> Box:
-    """Drop each condition whose complement region (the rest of the box held) also always fails."""
-    for pos, values in list(box.parts):
-        if pos not in box.as_dict():
-            continue
-        rest = {p: v for p, v in box.parts if p != pos}
-        outside = frozenset(range(len(ctx.space.params[pos].values))) - values
-        verdict = ctx.verify(Box.make(ctx.space, {**rest, pos: outside}))
-        if verdict.definitive:
-            box = Box.make(ctx.space, rest)
-    return box
-
-
 def ddt_causes(ctx: Context, goal: str) -> list[Cause]:
     """Build, suspect, test, rebuild until the suspects are confirmed (FindOne: the first)."""
     confirmed: list[Cause] = []
     suspected: list[Cause] = []
-    progress = None
+    watchdog = ctx.watchdog("DDT")
     misses = 0  # FindAll: exploration batches that found no unexplained failure
     while True:  # ends: every round confirms, refutes with a new run, or stops on the budget
-        state = (len(ctx.runner.cache), len(confirmed))
-        if state == progress:  # nothing new last round (cannot happen with a pure tree; a safety net)
+        if watchdog.stalled((len(ctx.runner.cache), len(confirmed), misses)):
             break
-        progress = state
         failures = ctx.failures()
         if not failures:
             if ctx.explore([]) is None:
@@ -125,7 +111,14 @@ def ddt_causes(ctx: Context, goal: str) -> list[Cause]:
             break
         rows = [(r.key, r.outcome.succeeded) for r in ctx.runner.records]
         leaves = [leaf for leaf in build_tree(ctx, rows) if leaf.bad == leaf.total and leaf.total]
-        leaves.sort(key=lambda leaf: (len(leaf.box.parts), -leaf.total))
+        target = ctx.target if ctx.target_failed() else None  # FindOne: the target's own leaf first
+        leaves.sort(
+            key=lambda leaf: (
+                target is not None and not leaf.box.contains(target),
+                len(leaf.box.parts),
+                -leaf.total,
+            )
+        )
         suspects = [lf.box for lf in leaves if not any(lf.box.subset_of(c.box) for c in confirmed)]
         if not suspects:
             if goal == "one":

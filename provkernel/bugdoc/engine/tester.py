@@ -7,12 +7,13 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from provkernel.bugdoc.execute import Runner
-from provkernel.bugdoc.predicates import Box
-from provkernel.bugdoc.space import Key, Space
+from provkernel.bugdoc.engine.execute import Runner
+from provkernel.bugdoc.engine.predicates import Box
+from provkernel.bugdoc.engine.space import Key, Space
 
 TESTS_CAP = 60  # most tests spent verifying one suspect
 CHUNK = 8  # tests run per batch (fixed, so the answer does not depend on the number of workers)
+ENUMERATE_LIMIT = 4096  # spaces up to this size are enumerated to see whether exploring them all is cheap
 
 
 @dataclass
@@ -24,15 +25,49 @@ class Verdict:
     complete: bool = True  # False when the budget stopped the tests
 
 
-class Context:
-    """Shared state of one search: the space, the runner (cache + budget) and a seeded RNG."""
+class Watchdog:
+    """Ends a search loop that stopped making progress (a bug in an algorithm, never an endless loop).
 
-    def __init__(self, space: Space, runner: Runner, seed: int = 0, tests_cap: int = TESTS_CAP) -> None:
+    Each round the loop passes a progress state (e.g. instances known, causes confirmed); a state equal to
+    the previous round's means the round achieved nothing, so the loop must stop. The stop is recorded in the
+    context's notes, where tests (and users) see it."""
+
+    def __init__(self, ctx: Context, loop: str) -> None:
+        self.ctx, self.loop, self.last = ctx, loop, None
+
+    def stalled(self, state: object) -> bool:
+        if state == self.last:
+            self.ctx.notes.append(f"the {self.loop} loop made no progress and was stopped")
+            return True
+        self.last = state
+        return False
+
+
+class Context:
+    """Shared state of one search: the space, the runner (cache + budget), a seeded RNG, and the instance
+    the user asked about (``target``: FindOne explains it first, FindAll covers it first)."""
+
+    def __init__(
+        self,
+        space: Space,
+        runner: Runner,
+        seed: int = 0,
+        tests_cap: int = TESTS_CAP,
+        target: Key | None = None,
+    ) -> None:
         self.space, self.runner = space, runner
         self.rng = random.Random(seed)
         self.tests_cap = tests_cap
+        self.target = target
+        self.notes: list[str] = []
+        self.stopped: str | None = (
+            None  # why a search ended before explaining every failure (besides the budget)
+        )
         # a fixed random tie-break per (parameter, value), so preferences do not depend on call order
         self._tiebreak = [[self.rng.random() for _ in p.values] for p in space.params]
+
+    def watchdog(self, loop: str) -> Watchdog:
+        return Watchdog(self, loop)
 
     # -- knowledge ---------------------------------------------------------------------------
     def known(self, key: Key) -> bool | None:
@@ -40,7 +75,15 @@ class Context:
         return None if outcome is None else outcome.succeeded
 
     def failures(self) -> list[Key]:
-        return [r.key for r in self.runner.records if not r.outcome.succeeded]
+        """Known failing instances in the order they became known, the target first if it failed."""
+        found = [r.key for r in self.runner.records if not r.outcome.succeeded]
+        if self.target is not None and self.target in found:
+            found.remove(self.target)
+            found.insert(0, self.target)
+        return found
+
+    def target_failed(self) -> bool:
+        return self.target is not None and self.known(self.target) is False
 
     def successes(self) -> list[Key]:
         return [r.key for r in self.runner.records if r.outcome.succeeded]
@@ -177,13 +220,38 @@ class Context:
             complete = complete and all(o is not None for o in outcomes)
         return Verdict(complete and bool(tests), None, complete)
 
+    def known_to_fail(self, box: Box) -> bool:
+        """Whether every instance of ``box`` is known and failed (no new run; small boxes only)."""
+        if box.size(self.space) > self.tests_cap:
+            return False
+        return all(self.known(key) is False for key in box.keys(self.space))
+
+    def unknown_outside(self, exclude: Sequence[Box]) -> list[Key] | None:
+        """Every instance outside the ``exclude`` boxes whose outcome is unknown, when the space is small
+        enough to enumerate; ``None`` otherwise."""
+        if self.space.size() > ENUMERATE_LIMIT:
+            return None
+        return [
+            key
+            for key in Box().keys(self.space)
+            if key not in self.runner.cache and not any(b.contains(key) for b in exclude)
+        ]
+
     def explore(self, exclude: Sequence[Box], n: int | None = None) -> Key | None:
         """Look for a failing instance outside the ``exclude`` boxes (FindAll): known failures first, then
-        one batch of seeded random instances outside them. Returns the first failure or ``None``."""
+        one batch of instances outside them: all of those not yet run when there are at most ``tests`` of them
+        (then, with nothing failing, every instance outside the boxes is known), else seeded random ones.
+        Returns the first failure or ``None``."""
         for key in self.failures():
             if not any(b.contains(key) for b in exclude):
                 return key
         space = self.space
+        rest = self.unknown_outside(exclude)
+        if rest is not None and len(rest) <= self.tests_cap:
+            for key, outcome in zip(rest, self.runner.run(rest), strict=True):
+                if outcome is not None and not outcome.succeeded:
+                    return key
+            return None
         n = n if n is not None else min(self.tests_cap, max(8, 2 * max(len(p.values) for p in space.params)))
         batch: list[Key] = []
         for _ in range(n * 20):

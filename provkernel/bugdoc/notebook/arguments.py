@@ -1,4 +1,4 @@
-"""Arguments of ``%bugdoc`` and ``provkernel bugdoc``, and turning them into :class:`~provkernel.bugdoc.session.Options`."""
+"""Arguments of ``%bugdoc`` and ``provkernel bugdoc``, and turning them into :class:`~provkernel.bugdoc.notebook.session.Options`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import argparse
 import re
 from typing import Any
 
-from provkernel.bugdoc.session import DEFAULT_TIMEOUT_S, Options, default_workers
+from provkernel.bugdoc.notebook.session import DEFAULT_TIMEOUT_S, Options, default_workers
+from provkernel.bugdoc.notebook.versions import from_yaml as versions_from_yaml
+from provkernel.bugdoc.notebook.versions import parse_spec
 from provkernel.errors import UsageError
 from provkernel.parameters import add_parameter_options, load_yaml, resolve_value
 
@@ -64,22 +66,44 @@ def add_arguments(parser: argparse.ArgumentParser, *, cli: bool = False) -> None
     parser.add_argument(
         "--cold", action="store_true", help="no warm start: every instance runs the whole slice"
     )
+    parser.add_argument(
+        "--vary-package",
+        action="append",
+        default=[],
+        metavar="NAME==V1,V2",
+        help="package versions to try, each in its own cached environment (repeatable)",
+    )
+    parser.add_argument(
+        "--find-links", action="append", default=[], metavar="DIR", help="where to find those packages too"
+    )
+    parser.add_argument(
+        "--no-index", action="store_true", help="install those packages from --find-links only"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
-def declared_values(args: argparse.Namespace, cell: str | None = None) -> dict[str, list[Any]]:
+def declared_values(
+    args: argparse.Namespace, cell: str | None = None, packages: dict | None = None
+) -> dict[str, list[Any]]:
     """Declared parameter values, merged in papermill's order (files, YAML, -p) plus a ``%%bugdoc`` body.
 
-    In YAML a list is a list of values to try; a single value is one value.
+    In YAML a list is a list of values to try; a single value is one value. A ``packages:`` mapping
+    declares package versions instead (``packages: {scikit-learn: ['1.5.2', '1.6.1']}``), added to
+    ``packages``.
     """
     declared: dict[str, list[Any]] = {}
+    packages = {} if packages is None else packages
 
     def add(name: str, values: Any) -> None:
         if not str(name).isidentifier():
             raise UsageError(f"{name!r} is not a parameter name")
         for value in values if isinstance(values, list) else [values]:
             declared.setdefault(str(name), []).append(value)
+
+    def add_package(_: str, value: Any) -> None:
+        for name, versions in versions_from_yaml(value).items():
+            packages.setdefault(name, []).extend(versions)
 
     from pathlib import Path
 
@@ -89,10 +113,10 @@ def declared_values(args: argparse.Namespace, cell: str | None = None) -> dict[s
         except OSError as exc:
             raise UsageError(f"cannot read {path}: {exc.strerror}") from None
         for name, values in load_yaml(text, path).items():
-            add(name, values)
+            (add_package if name == "packages" else add)(name, values)
     for text in args.yaml + ([cell] if cell and cell.strip() else []):
         for name, values in load_yaml(text, "%%bugdoc cell" if text is cell else "-y").items():
-            add(name, values)
+            (add_package if name == "packages" else add)(name, values)
     for name, value in args.parameter:
         add(name, resolve_value(value))
     return declared
@@ -109,9 +133,17 @@ def options_from(args: argparse.Namespace, cell: str | None = None) -> Options:
             compile(args.check, "--check", "eval")
         except SyntaxError as exc:
             raise UsageError(f"--check {args.check!r} is not a Python expression ({exc.msg})") from None
+    packages: dict = {}
+    for spec in args.vary_package:
+        name, versions = parse_spec(spec)
+        packages.setdefault(name, []).extend(versions)
+    declared = declared_values(args, cell, packages)
+    index_args = [a for d in args.find_links for a in ("--find-links", d)] + ["--no-index"] * args.no_index
     return Options(
         target=args.target,
-        declared=declared_values(args, cell),
+        declared=declared,
+        packages={n: list(dict.fromkeys(vs)) for n, vs in packages.items()},
+        index_args=index_args,
         check=args.check,
         same_error=args.same_error,
         algorithm=args.algorithm,

@@ -20,9 +20,9 @@ from typing import Any
 
 import networkx as nx
 
-from provkernel.bugdoc.cells import BOTH, FORK, WARM, Cell
-from provkernel.bugdoc.space import Outcome
-from provkernel.bugdoc.substitute import is_parameters_only, reads_after_assignment
+from provkernel.bugdoc.engine.space import Outcome
+from provkernel.bugdoc.notebook.cells import BOTH, FORK, WARM, Cell
+from provkernel.bugdoc.notebook.substitute import is_parameters_only, reads_after_assignment
 from provkernel.errors import UsageError
 from provkernel.lineage.graph import execution
 from provkernel.lineage.model import Execution
@@ -58,6 +58,7 @@ class Pipeline:
     preload: tuple[str, ...]  # modules the per-instance cells import (imported once in the template)
     history: list[tuple[dict[str, Any], Outcome]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    packages: list[str] = field(default_factory=list)  # varied package versions (no cell assigns them)
 
     def signature(self, evaluation: Evaluation) -> str:
         """Identity of "this slice, these parameters, this notion of failure": stored instances are reused
@@ -145,6 +146,7 @@ def build_pipeline(
     only: Iterable[str] | None = None,
     known_values: Mapping[str, Sequence[str]] | None = None,
     skip: Callable[[Execution], bool] = lambda run: False,
+    packages: bool = False,
 ) -> Pipeline:
     """The pipeline behind execution ``target`` of an epoch graph.
 
@@ -154,6 +156,7 @@ def build_pipeline(
         only: vary only these parameters (``--only``).
         known_values: parameter → literal sources seen in the notebook's history (the universe).
         skip: executions to leave out of the slice (``%prov``/``%bugdoc`` cells).
+        packages: package versions will be varied too (then varying no literal is fine).
 
     Raises:
         UsageError: nothing to vary, or a declared name is not a literal parameter of the slice.
@@ -191,7 +194,7 @@ def build_pipeline(
             f"{name} = {python_literal(current[name])} is the only value known; add others with -p {name} VALUE"
         )
     space = {n: v for n, v in space.items() if n not in single}
-    if not space:
+    if not space and not packages:
         found = ", ".join(sorted(sites)) or "no literal parameters"
         raise UsageError(
             f"nothing to vary: the target depends on {found} but no parameter has two known values;"

@@ -6,8 +6,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from provkernel.bugdoc.notebook_report import BugDocReport, Progress
-from provkernel.bugdoc.space import Outcome
+from provkernel.bugdoc.engine.space import Outcome
+from provkernel.bugdoc.notebook.notebook_report import BugDocReport, Progress
 from provkernel.render import mime_bundle
 
 REFRESH_S = 0.25

@@ -6,9 +6,9 @@ import json
 import os
 import time
 
-from provkernel.bugdoc.display import NotebookLive
-from provkernel.bugdoc.notebook_report import BugDocReport, Progress
-from provkernel.bugdoc.session import Options, prepare, record_run, search
+from provkernel.bugdoc.notebook.display import NotebookLive
+from provkernel.bugdoc.notebook.notebook_report import BugDocReport, Progress
+from provkernel.bugdoc.notebook.session import Options, prepare, record_run, search
 from provkernel.reports import ReportContext
 
 

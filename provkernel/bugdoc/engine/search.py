@@ -6,14 +6,15 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor
 from typing import Any
 
-from provkernel.bugdoc.ddt import ddt_causes
-from provkernel.bugdoc.execute import BugDocUsageError, OnResult, Runner
-from provkernel.bugdoc.explain import render_dnf, simplify
-from provkernel.bugdoc.predicates import Box, box_conditions
-from provkernel.bugdoc.report import Result
-from provkernel.bugdoc.shortcut import Cause, shortcut_causes
-from provkernel.bugdoc.space import Key, Outcome, Parameter, Space
-from provkernel.bugdoc.tester import TESTS_CAP, Context
+from provkernel.bugdoc.engine.cover import complete, minimise, prefer_target
+from provkernel.bugdoc.engine.ddt import ddt_causes
+from provkernel.bugdoc.engine.execute import BugDocUsageError, OnResult, Runner
+from provkernel.bugdoc.engine.explain import render_dnf, simplify
+from provkernel.bugdoc.engine.predicates import Box, box_conditions
+from provkernel.bugdoc.engine.report import Result
+from provkernel.bugdoc.engine.shortcut import Cause, shortcut_causes
+from provkernel.bugdoc.engine.space import Key, Outcome, Parameter, Space
+from provkernel.bugdoc.engine.tester import TESTS_CAP, Context
 
 ALGORITHMS = ("shortcut", "stacked", "ddt")
 GOALS = ("one", "all")
@@ -37,14 +38,22 @@ def walk_search(ctx: Context, goal: str, k: int) -> list[Cause]:
     """Shortcut (k=1) or Stacked Shortcut; FindAll repeats from failures no found cause explains."""
     if goal == "one":
         failures = ctx.failures()
-        f = failures[-1] if failures else ctx.explore([])
+        if ctx.target_failed():
+            f = ctx.target
+        else:
+            f = failures[-1] if failures else ctx.explore([])
         return [] if f is None else shortcut_causes(ctx, f, k, "one")
     causes: list[Cause] = []
     handled: list[Box] = []
     used: dict[Key, list[Key]] = {}  # walk targets per failing instance already walked from
     idle = 0  # rounds that found nothing new: stop after a few (e.g. no success can be found)
     misses = 0  # exploration batches that found no unexplained failure
+    watchdog = ctx.watchdog("Shortcut")
     while idle < 2 and ctx.runner.remaining > 0:
+        if watchdog.stalled(
+            (len(ctx.runner.cache), tuple(c.box for c in causes), len(handled), misses, idle)
+        ):
+            break
         f = ctx.explore([c.box for c in causes] + handled)
         if f is None:
             misses += 1
@@ -76,6 +85,7 @@ def find_root_causes(
     timeout: float | None = None,
     k: int | None = None,
     tests: int = TESTS_CAP,
+    target: Mapping[str, Any] | None = None,
 ) -> Result:
     """Find minimal definitive root causes of a pipeline's failures.
 
@@ -99,7 +109,11 @@ def find_root_causes(
         k: successes Stacked Shortcut walks towards (default 2).
         tests: most test instances run to verify one suspected cause; a cause with at most this many
             instances is tested exhaustively, so "definitive" is exact there and a sampled judgement (a
-            covering design anchored on known successes) beyond.
+            covering design anchored on known successes) beyond. FindAll also explores exhaustively when at
+            most this many instances lie outside the causes found, so on such spaces it is exact: every cause
+            is definitive and minimal, and their union is the failing set.
+        target: the instance the user asks about (a notebook's own run): run first if unknown; FindOne
+            explains it when it fails, FindAll covers it first.
 
     Returns:
         a :class:`Result` (``causes``, ``definitive``, ``new_instances``, ``explanation``, ``instances``).
@@ -148,28 +162,71 @@ def find_root_causes(
             runner.add_history(key, outcome)
     if skipped:
         notes.append(f"skipped {skipped} history item(s) lacking a parameter of the space")
-    ctx = Context(universe, runner, seed, tests)
+    target_key = None
+    if target is not None:
+        target_key = universe.key(target)
+        if target_key is None:
+            notes.append("the target instance is outside the space and was ignored")
+    ctx = Context(universe, runner, seed, tests, target_key)
     try:
+        if target_key is not None and ctx.known(target_key) is None:
+            runner.run_one(target_key)
         if algorithm == "ddt":
             found = ddt_causes(ctx, goal)
         else:
             found = walk_search(ctx, goal, 1 if algorithm == "shortcut" else (k or 2))
+        found = prefer_target(ctx, found) if goal == "one" else complete(ctx, found)
     finally:
         runner.close()
+    return _result(ctx, found, algorithm, goal, notes + ctx.notes, budget)
+
+
+def _conjunctions(ctx: Context, boxes: list[Box], goal: str) -> list[Box]:
+    """The boxes as single conjunctions of comparisons; for FindAll each minimised where known outcomes show
+    a restriction is not needed (a box splits into several conjunctions when one comparison cannot express a
+    parameter's values, and such a piece may need fewer parameters), and pieces inside another dropped."""
+    pieces = [Box.of_conditions(ctx.space, conj) for box in boxes for conj in box_conditions(ctx.space, box)]
+    if goal == "all":
+        pieces = [minimise(ctx, piece, run=False) for piece in pieces]
+    kept: list[Box] = []
+    for piece in pieces:
+        if not any(piece.subset_of(other) for other in kept):
+            kept = [other for other in kept if not other.subset_of(piece)] + [piece]
+    return kept
+
+
+def _result(
+    ctx: Context, found: list[Cause], algorithm: str, goal: str, notes: list[str], budget: int | None
+) -> Result:
+    universe, runner = ctx.space, ctx.runner
     if goal == "one":
         found = sorted(found, key=lambda c: not c.definitive)[:1]
     sure = simplify(universe, [c.box for c in found if c.definitive])
     unsure = [c.box for c in found if not c.definitive and not any(c.box.subset_of(b) for b in sure)]
-    causes, flags = [], []
-    for boxes, flag in ((sure, True), (unsure, False)):
+    causes, flags, behind = [], [], []
+    failures = [r.key for r in runner.records if not r.outcome.succeeded]  # in the order they became known
+    pieces = _conjunctions(ctx, sure, goal)
+    sure = simplify(universe, pieces)  # the same union, or wider where a piece needed fewer parameters
+    for boxes, flag in ((pieces, True), (unsure, False)):
         for box in boxes:
             for conj in box_conditions(universe, box):
                 causes.append(conj)
                 flags.append(flag)
+                piece = Box.of_conditions(universe, conj)
+                behind.append([universe.instance(k) for k in failures if piece.contains(k)])
     explanation = render_dnf(universe, sure) if sure else "no definitive root cause found"
     if unsure:
         explanation += f"; suspected, not verified: {render_dnf(universe, unsure)}"
-    if not ctx.failures():
+    unexplained = [universe.instance(k) for k in failures if not any(b.contains(k) for b in sure + unsure)]
+    stopped = ctx.stopped
+    if runner.remaining <= 0 and budget is not None:
+        stopped = f"the budget of {budget} new instance{'s' * (budget != 1)} ran out"
+    if goal == "all" and unexplained:
+        n = len(unexplained)
+        notes.append(f"{n} failing instance{'s' * (n != 1)} not explained: {stopped or 'the search ended'}")
+    elif stopped and (goal == "all" or unsure):
+        notes.append(f"{stopped}: {'some causes are only suspected; ' if unsure else ''}others may exist")
+    if not failures:
         notes.append("no failing instance known or found")
     return Result(
         universe,
@@ -181,4 +238,7 @@ def find_root_causes(
         algorithm,
         goal,
         notes,
+        behind=behind,
+        unexplained=unexplained if goal == "all" else [],
+        stopped=stopped,
     )

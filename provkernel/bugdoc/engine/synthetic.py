@@ -10,9 +10,9 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from provkernel.bugdoc.explain import covered
-from provkernel.bugdoc.predicates import Box, Condition, holds
-from provkernel.bugdoc.space import Space
+from provkernel.bugdoc.engine.explain import covered
+from provkernel.bugdoc.engine.predicates import Box, Condition, holds
+from provkernel.bugdoc.engine.space import Space
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from provkernel.bugdoc.space import Key, Parameter, Space
+from provkernel.bugdoc.engine.space import Key, Parameter, Space
 
 Condition = tuple[str, str, Any]
 OPS: dict[str, Any] = {

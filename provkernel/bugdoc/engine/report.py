@@ -6,15 +6,24 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from provkernel.bugdoc.execute import Record
-from provkernel.bugdoc.predicates import Condition, fmt_value, render_conditions
-from provkernel.bugdoc.space import Space
+from provkernel.bugdoc.engine.execute import Record
+from provkernel.bugdoc.engine.predicates import Condition, fmt_value, render_conditions
+from provkernel.bugdoc.engine.space import Space
 
 MAX_ROWS = 200  # instance rows shown in renderings (JSON has them all)
 
 
 def _plain(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool)) or value is None else repr(value)
+
+
+def _plain_instance(instance: dict[str, Any]) -> dict[str, Any]:
+    return {k: _plain(v) for k, v in instance.items()}
+
+
+def _instances_text(rows: list[dict[str, Any]], limit: int = 3) -> str:
+    shown = "; ".join(", ".join(f"{k} = {fmt_value(v)}" for k, v in row.items()) for row in rows[:limit])
+    return shown + (f"; … {len(rows) - limit} more" if len(rows) > limit else "")
 
 
 @dataclass
@@ -27,7 +36,10 @@ class Result:
         new_instances: instances executed by this call (history excluded).
         explanation: the causes as short readable text.
         records: every instance considered, in order: history first, then new runs.
-        notes: remarks about the input (ignored parameters, skipped history items, ...).
+        notes: remarks about the input and the search (ignored parameters, the budget, ...).
+        behind: per cause, the known failing instances it covers (what a suspected cause rests on).
+        unexplained: FindAll: known failing instances no cause covers (only when ``stopped`` says why).
+        stopped: why the search ended early (the budget), or ``None``.
     """
 
     space: Space
@@ -39,6 +51,9 @@ class Result:
     algorithm: str = "stacked"
     goal: str = "one"
     notes: list[str] = field(default_factory=list)
+    behind: list[list[dict[str, Any]]] = field(default_factory=list)
+    unexplained: list[dict[str, Any]] = field(default_factory=list)
+    stopped: str | None = None
 
     @property
     def instances(self) -> list[dict[str, Any]]:
@@ -67,14 +82,25 @@ class Result:
                 for row in self.instances
             ],
             "notes": list(self.notes),
+            "behind": [[_plain_instance(i) for i in rows] for rows in self.behind],
+            "unexplained": [_plain_instance(i) for i in self.unexplained],
+            "stopped": self.stopped,
         }
 
     # -- renderings --------------------------------------------------------------------------
     def _cause_lines(self) -> list[str]:
-        return [
-            f"{render_conditions(c)}  [{'definitive' if d else 'suspected'}]"
-            for c, d in zip(self.causes, self.definitive, strict=True)
-        ]
+        lines = []
+        for i, (cause, sure) in enumerate(zip(self.causes, self.definitive, strict=True)):
+            line = f"{render_conditions(cause)}  [{'definitive' if sure else 'suspected'}]"
+            rows = self.behind[i] if i < len(self.behind) else []
+            if not sure and rows:
+                line += f" behind it: {_instances_text(rows)}"
+            lines.append(line)
+        if self.unexplained:
+            lines.append(
+                f"not explained ({self.stopped or 'search ended'}): {_instances_text(self.unexplained)}"
+            )
+        return lines
 
     def __str__(self) -> str:
         lines = [f"BugDoc ({self.algorithm}, find {self.goal}): {self.explanation}"]

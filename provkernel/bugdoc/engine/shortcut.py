@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from provkernel.bugdoc.predicates import Box
-from provkernel.bugdoc.space import Key
-from provkernel.bugdoc.tester import Context
+from provkernel.bugdoc.engine.predicates import Box
+from provkernel.bugdoc.engine.space import Key
+from provkernel.bugdoc.engine.tester import Context
 
 
 @dataclass(frozen=True)
@@ -73,13 +73,14 @@ def walk(
     return [(tuple(c), k) for c, k in zip(current, kept, strict=True)]
 
 
-def settle(ctx: Context, witness: Key, kept: list[int], wide: bool = False) -> Cause:
+def settle(ctx: Context, witness: Key, kept: list[int], wide: bool = False, anchored: bool = False) -> Cause:
     """Verify the point cause ``witness`` restricted to ``kept``; on refutation walk on towards the
     refuting success and retry (each round adds at least one parameter, so at most |P| rounds).
 
     With ``wide`` (FindAll), each equality is first widened to the values that also fail next to the
     witness (:func:`widen`) and the wider cause is verified instead; if a success refutes only the widening,
-    the point cause is verified on its own."""
+    the point cause is verified on its own. With ``anchored``, the cause keeps the witness's own values
+    (it always contains ``witness``); otherwise it takes the values where the walk ended."""
     kept = sorted(set(kept))
     while True:
         point = Box.point(ctx.space, witness, kept)
@@ -90,9 +91,10 @@ def settle(ctx: Context, witness: Key, kept: list[int], wide: bool = False) -> C
         if verdict.definitive or verdict.refuted_by is None:
             return Cause(box, verdict.definitive, witness)
         s = verdict.refuted_by
-        [(witness, more)] = walk(ctx, [witness], [s], [set(kept)])
+        [(moved, more)] = walk(ctx, [witness], [s], [set(kept)])
         if not more:  # cannot happen unless the pipeline is not deterministic
             return Cause(box, False, witness)
+        witness = witness if anchored else moved
         kept = sorted(set(kept) | set(more))
 
 

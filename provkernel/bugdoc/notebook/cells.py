@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from provkernel.bugdoc.space import Outcome
-from provkernel.bugdoc.substitute import substitute
+from provkernel.bugdoc.engine.space import Outcome
+from provkernel.bugdoc.notebook.substitute import substitute
 
 WARM = "warm"  # runs once in the template, with the notebook's own values
 FORK = "fork"  # runs for every instance

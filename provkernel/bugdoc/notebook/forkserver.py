@@ -10,7 +10,11 @@ Isolation and limits, per task: its own process (the user's kernel is never touc
 clock timeout (the child is killed), an address-space limit (``RLIMIT_AS``), and a crash
 (segfault, ``os._exit``) becomes that task's result. The template and every child share a
 process group, so :meth:`ForkServer.shutdown` (also run when the kernel is interrupted) kills
-them all; if the parent dies, the template sees its pipe close, kills its children and exits.
+them all. If the parent dies, even by SIGKILL, the template dies too: Linux kills it
+(``PR_SET_PDEATHSIG``, armed for the thread that starts the server, which lives as long as the kernel:
+``%bugdoc`` runs in the kernel's main thread), and it also exits when its pipe to the parent closes; each
+child is likewise killed when the template dies. Descendants that leave the process group are the
+business of :mod:`~provkernel.bugdoc.notebook.reaper`.
 
 Linux and macOS only (``os.fork``); :func:`fork_available` tells.
 """
@@ -66,6 +70,7 @@ class ForkServer(Executor):
         failure: turns a failure description (``"timeout after 30 s"``, ``"crashed (SIGSEGV)"``) into the
             task's result; by default the future gets a :class:`TaskFailed` exception instead.
         cwd, env: of the template process.
+        python: the interpreter of the template (default: this one), e.g. a package-version overlay.
     """
 
     def __init__(
@@ -79,6 +84,7 @@ class ForkServer(Executor):
         cwd: str | None = None,
         env: dict[str, str] | None = None,
         startup_timeout: float | None = None,
+        python: str | None = None,
     ) -> None:
         self.failure = failure
         self._futures: dict[int, Future] = {}
@@ -91,7 +97,13 @@ class ForkServer(Executor):
         parent_end.close()
         fd = child_end.fileno()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "provkernel.bugdoc.forkserver", str(fd)],
+            [
+                python or sys.executable,
+                "-m",
+                "provkernel.bugdoc.notebook.forkserver",
+                str(fd),
+                str(os.getpid()),
+            ],
             pass_fds=(fd,),
             cwd=cwd,
             env={**(env if env is not None else os.environ), **SINGLE_THREADED},
@@ -225,6 +237,19 @@ class TaskFailed(RuntimeError):
 
 
 # --- the template process -------------------------------------------------------------------------
+def die_with_parent(parent: int) -> None:
+    """Ask Linux to SIGKILL this process when its parent (thread) dies; exit now if it already has."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
 def _describe_exit(status: int) -> str:
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
@@ -235,10 +260,11 @@ def _describe_exit(status: int) -> str:
     return f"crashed (exit code {os.WEXITSTATUS(status)})"
 
 
-def _child(conn_fd: int, task: int, fn, args, kwargs, memory_limit: int | None) -> None:
+def _child(conn_fd: int, task: int, fn, args, kwargs, memory_limit: int | None, template: int) -> None:
     """In the forked child: run the task, send the result through our own pipe, exit at once."""
     status = 0
     try:
+        die_with_parent(template)
         if memory_limit:
             import resource
 
@@ -261,6 +287,7 @@ def _child(conn_fd: int, task: int, fn, args, kwargs, memory_limit: int | None) 
 
 def _serve(fd: int) -> None:
     conn = Connection(fd)
+    template = os.getpid()
     setup, workers, timeout, memory_limit = pickle.loads(conn.recv_bytes())
     began = time.perf_counter()
     try:
@@ -280,7 +307,7 @@ def _serve(fd: int) -> None:
             if pid == 0:
                 os.close(read_fd)
                 conn.close()
-                _child(write_fd, task, fn, args, kwargs, memory_limit)
+                _child(write_fd, task, fn, args, kwargs, memory_limit, template)
             os.close(write_fd)
             os.set_blocking(read_fd, False)
             running[pid] = (task, read_fd, time.monotonic())
@@ -341,6 +368,7 @@ def _finish(conn: Connection, task: int, kind: str, payload: Any) -> None:
 
 
 if __name__ == "__main__":
+    die_with_parent(int(sys.argv[2]))
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)  # user code must not write into anything we read

@@ -15,6 +15,19 @@ from typing import Any
 Key = tuple[int, ...]
 
 
+class Version(str):
+    """A package version as a parameter value (``--vary-package``): categorical, shown bare
+    (``scikit-learn = 1.6.1``); pickles and compares as the version string."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def __reduce__(self):
+        return (Version, (str(self),))
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not (isinstance(value, float) and math.isnan(value))
 
