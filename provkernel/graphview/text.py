@@ -60,7 +60,8 @@ class GraphTable:
             tag = Text(data["tag"] if data["kind"] == "cell" else data["kind"], style="bold")
             if "focus" in flags:
                 tag.stylize("reverse")
-            marks = Text(" ").join(
+            # one flag a line: a narrow column leaves the width to what the cell reads
+            marks = Text("\n").join(
                 Text(label, style=colour) for flag, label, colour in FLAG_TEXT if flag in flags
             )
             title = Text(data["title"], style="" if data["kind"] == "cell" else "dim")
