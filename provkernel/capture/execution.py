@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from provkernel.capture.analysis import CodeFacts
+from provkernel.capture.facts import CodeFacts
 from provkernel.capture.objects import Snapshot
 from provkernel.records import ExecutionRecord
 from provkernel.store.writer import Writer

@@ -12,10 +12,11 @@ import sys
 import time
 import traceback as tb_module
 
-from provkernel.capture.analysis import CodeFacts, FactsCache, analyze_tree, code_hash, merged_facts
+from provkernel.capture.analysis import FactsCache, analyze_tree
 from provkernel.capture.calls import CallResolver
 from provkernel.capture.dataflow import AccessCollector
 from provkernel.capture.execution import Running
+from provkernel.capture.facts import CodeFacts, code_hash, merged_facts
 from provkernel.capture.health import Health
 from provkernel.capture.objects import ObjectChanges, ObjectWatcher
 from provkernel.capture.outputs import OutputCollector

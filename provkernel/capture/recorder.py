@@ -16,10 +16,10 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from provkernel.capture.analysis import code_hash
 from provkernel.capture.environment import LibraryResolver, classify_package
 from provkernel.capture.epochs import EpochTracker
 from provkernel.capture.execution import Finished, PendingWrite, Running
+from provkernel.capture.facts import code_hash
 from provkernel.capture.health import Health
 from provkernel.capture.observer import ExecutionObserver
 from provkernel.capture.parsehook import ParseHook

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from types import ModuleType
 
-from provkernel.capture.analysis import CodeFacts
 from provkernel.capture.calls import CallEffects
+from provkernel.capture.facts import CodeFacts
 from provkernel.capture.runtime import NamespaceChange, value_repr
 from provkernel.records import SymbolEvent
 from provkernel.secrets import Secrets

@@ -11,7 +11,7 @@ import ast
 from collections.abc import Mapping
 from typing import Any
 
-from provkernel.capture.analysis import literal_source
+from provkernel.capture.visitor import literal_source
 from provkernel.parameters import python_literal
 
 
