@@ -32,6 +32,7 @@ from provkernel.crashes.rules import (
     builtin_like,
     crash_type_of,
     fallback,
+    message_facts,
     refinements,
     rules,
 )
@@ -58,7 +59,7 @@ _MESSAGE_LIBRARY: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"OpenCV|cv::"), "cv2"),
     (
         re.compile(
-            r"CUDA out of memory|\bTensor\b|torch\.|DataLoader|state_dict|is invalid for input of size"
+            r"CUDA out of memory|DefaultCPUAllocator|\bTensor\b|torch\.|DataLoader|state_dict|is invalid for input of size"
         ),
         "torch",
     ),
@@ -109,7 +110,7 @@ def classify(
     draft = Diagnosis.from_labels(
         crash_type_of(verdict, builtin_like(inner.ename.lower().rsplit(".", 1)[-1])),
         root,
-        evidence=[f"{inner.ename}: {why}", *_location(parsed)],
+        evidence=[f"{inner.ename}: {why}", *message_facts(inner.message), *_location(parsed)],
         suggestion=suggestion,
         ename=ename,
         evalue=parsed.evalue,
@@ -120,7 +121,25 @@ def classify(
     hint = restart_hint(inner) if draft.basis == "traceback" else None
     if hint:
         draft = replace(draft, evidence=[*draft.evidence, hint])
-    return replace(draft, library=_attribute(inner, verdict, draft, aliases))
+    if draft.library is None:  # a context rule may have named the library (the one whose version changed)
+        draft = replace(draft, library=_attribute(inner, verdict, draft, aliases) or _owner(draft, context))
+    return draft
+
+
+def _owner(diagnosis: Diagnosis, context: CrashContext | None) -> str | None:
+    """The installed distribution the crash went through, when no known library is attributed (kernel
+    only): the outermost frame's package, else the called function's, named by its top-level module."""
+    if context is None or context.live is None or not _library_allowed(diagnosis):
+        return None
+    owners = [o for o in context.live.owners if o.distribution]
+    frames = [o for o in owners if o.role != "called"] or owners
+    return (library_of_module(frames[0].module) or frames[0].module) if frames else None
+
+
+def _library_allowed(diagnosis: Diagnosis) -> bool:
+    return diagnosis.root_cause not in {"environment setting", "NB specific"} and (
+        diagnosis.root_cause_detail not in _NO_LIBRARY_ROOTS
+    )
 
 
 def _unwrap(parsed: ParsedTraceback) -> ParsedTraceback:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 OK = "ok"
 ERROR = "error"
@@ -138,6 +139,80 @@ class FileAccess:
     time: float | None = None
 
 
+@dataclass(frozen=True)
+class ObjectState:
+    """``name`` looked like this after ``execution`` (a fingerprint of the runtime-lineage capture).
+
+    Attributes:
+        name: The notebook variable.
+        execution: The execution after which the object had this fingerprint.
+        fingerprint: :meth:`provkernel.capture.fingerprint.Fingerprinter.of` of the object then.
+    """
+
+    name: str
+    execution: Execution
+    fingerprint: tuple
+
+
+@dataclass(frozen=True)
+class LiveObject:
+    """An object the failing line uses, as it was at the crash (read without running user code).
+
+    Attributes:
+        name: The variable as written on the line (``X_train``).
+        type_name: Qualified type (``pandas.DataFrame``, ``sklearn.ensemble.RandomForestClassifier``).
+        fingerprint: Its fingerprint (None for immutable values such as numbers and strings).
+        facts: Bounded extra facts the diagnosis asked for: ``object_columns``, ``nan_columns``,
+            ``value_column`` (the column holding a value the message names), ``n_features_in``,
+            ``feature_names_in``, ``in_features`` (a torch model's first layer), ``fitted``, ``length`` …
+    """
+
+    name: str
+    type_name: str
+    fingerprint: tuple | None = None
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The installed distribution that owns a module the crash went through.
+
+    Attributes:
+        module: Top-level module (``tinystats``, ``sklearn``).
+        distribution: Distribution name (``scikit-learn``), when installed with metadata.
+        version: Its version now.
+        role: ``"raised"`` (the innermost frame outside the notebook), ``"called"`` (the function the
+            failing line called, when the call itself was rejected) or ``"frame"`` (any other frame).
+    """
+
+    module: str
+    distribution: str | None
+    version: str | None
+    role: str = "frame"
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """What the kernel saw at the crash, beyond the traceback text.
+
+    Attributes:
+        objects: The objects on the failing line (in the innermost notebook frame), by name.
+        owners: Distributions of the frames the exception went through, outermost first, and of the
+            called function when the call itself was rejected.
+        line: The failing expression's source, when found.
+        in_loop: Whether the failing line runs inside a ``for``/``while`` loop of the cell.
+    """
+
+    objects: Mapping[str, LiveObject] = field(default_factory=dict)
+    owners: tuple[Owner, ...] = ()
+    line: str = ""
+    in_loop: bool = False
+
+    def owner(self, role: str) -> Owner | None:
+        """The first owner with ``role``."""
+        return next((o for o in self.owners if o.role == role), None)
+
+
 @dataclass
 class CrashContext:
     """Everything the history knows that can decide or explain a crash.
@@ -155,6 +230,9 @@ class CrashContext:
         exists: Path -> whether it exists now.
         source: ``"kernel"`` (provenance) or ``"notebook"`` (a saved ``.ipynb``: one run per cell,
             no epochs), which changes how execution counts are read.
+        states: What objects looked like after each execution that defined or changed them, oldest
+            first (filled from the store's fingerprints when recorded).
+        live: The objects and frames at the crash (kernel only), or None.
     """
 
     crash: Execution | None = None
@@ -166,6 +244,12 @@ class CrashContext:
     files: list[FileAccess] = field(default_factory=list)
     exists: dict[str, bool] = field(default_factory=dict)
     source: str = "kernel"
+    states: list[ObjectState] = field(default_factory=list)
+    live: LiveState | None = None
+
+    def states_of(self, name: str) -> list[ObjectState]:
+        """The recorded states of ``name``, oldest first."""
+        return [s for s in self.states if s.name == name]
 
     def bindings_of(self, name: str, *, include_crash: bool = False) -> list[Binding]:
         """Bindings of ``name``, oldest first; those by the crashing execution only if asked."""

@@ -126,6 +126,49 @@ def refinements() -> tuple[Refinement, ...]:
     )
 
 
+@dataclass(frozen=True)
+class Fact:
+    """A fact a message states, worth its own evidence line (``[[fact]]`` in ``signals.toml``)."""
+
+    pattern: re.Pattern[str]
+    text: str
+
+
+@cache
+def facts() -> tuple[Fact, ...]:
+    """The ``[[fact]]`` entries of ``signals.toml``."""
+    return tuple(
+        Fact(re.compile(entry["pattern"], re.IGNORECASE), entry["text"]) for entry in _table().get("fact", ())
+    )
+
+
+def _size(count: str) -> str:
+    value = float(count)
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.2f} {unit}"
+        value /= 1024
+    return count
+
+
+def message_facts(message: str) -> list[str]:
+    """Evidence lines for the facts the message states.
+
+    >>> message_facts("CUDA out of memory. Tried to allocate 3.15 GiB. GPU 0 has a total capacity of 14.75 GiB "
+    ...               "of which 1.20 GiB is free.")
+    ['the failed allocation asked for 3.15 GiB', 'the GPU had 1.20 GiB free of 14.75 GiB']
+    >>> message_facts("DefaultCPUAllocator: can't allocate memory: you tried to allocate 10000000000000 bytes.")
+    ['the failed allocation asked for 9.09 TiB']
+    """
+    found = []
+    for fact in facts():
+        match = fact.pattern.search(message)
+        if match:
+            groups = {k: (_size(v) if k == "bytes" else v) for k, v in match.groupdict().items()}
+            found.append(fact.text.format(**groups))
+    return found
+
+
 @cache
 def fallback(where: str) -> Rule:
     """The verdict when no rule matches: ``"library"`` (raised in a library) or ``"user"``."""
