@@ -28,7 +28,8 @@ class Diagnosis:
         evalue: The cleaned message.
         execution_count: The ``In[n]`` of the crashing cell, when known.
         basis: ``"traceback"`` when only the error output was used, ``"history"`` when the notebook's
-            execution history (provenance or a saved notebook) decided the root cause.
+            execution history (provenance or a saved notebook) decided the root cause, ``"live"`` when the
+            objects at the crash did.
     """
 
     crash_type: str

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 
-from provkernel.crashes.context import (
-    IMPORT,
-    OK,
-    CrashContext,
-)
+from provkernel.crashes.context import CREATING_KINDS, IMPORT, OK, CrashContext
 from provkernel.crashes.diagnosis import Diagnosis
-from provkernel.crashes.history import blame_producer, describe, relabel
+from provkernel.crashes.history import add_evidence, blame_producer, describe, last_binding, relabel
 from provkernel.crashes.libraries import library_of_module, pip_name
 from provkernel.crashes.names import (
     CANNOT_IMPORT,
@@ -73,41 +70,76 @@ def _version(versions: Mapping[str, str], module: str) -> str | None:
     return lowered.get(module.lower()) or lowered.get(pip_name(module).lower())
 
 
-def version_change(diagnosis: Diagnosis, parsed: ParsedTraceback, context: CrashContext) -> Diagnosis | None:
-    """The same cell ran without error under another version of the library in the traceback."""
-    if context.crash is None or context.current_epoch is None:
-        return None
-    module = None
+# Messages that say the code uses an argument, attribute or function the library does not have (any more).
+_UNKNOWN_API = re.compile(
+    r"unexpected keyword argument|has no attribute|is not defined|deprecat|no longer|(?:was|been) removed"
+    r"|unknown (?:argument|parameter|keyword|option)|invalid keyword|positional arguments? but"
+    r"|missing \d+ required",
+    re.IGNORECASE,
+)
+_RECEIVER = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\s*\.")
+
+
+def _changed_packages(parsed: ParsedTraceback, context: CrashContext) -> list[str]:
+    """Top-level modules the crash went through: named in the message, owning the called function or the
+    frames (live), library frames of the traceback, modules used on the failing line."""
+    found: list[str] = []
     cannot = CANNOT_IMPORT.search(parsed.evalue)
     attribute = MODULE_ATTRIBUTE.search(parsed.evalue)
     if cannot and cannot.group(2):
-        module = cannot.group(2)
+        found.append(cannot.group(2))
     elif attribute:
-        module = attribute.group(1)
-    packages = [module] if module else [f.package for f in parsed.frames if f.kind == "library" and f.package]
+        found.append(attribute.group(1))
+    if context.live is not None:
+        found += [o.module for o in context.live.owners if o.role in {"called", "raised"}]
+        found += [o.module for o in context.live.owners if o.role == "frame"]
+    found += [f.package for f in parsed.frames if f.kind == "library" and f.package]
+    for name in _RECEIVER.findall(parsed.crash_code):
+        module = context.aliases.get(name)
+        if module and ":" not in module:
+            found.append(module)
+    return list(dict.fromkeys(package.split(".")[0] for package in found))
+
+
+def _live_version(context: CrashContext, module: str) -> str | None:
+    owners = context.live.owners if context.live is not None else ()
+    return next((o.version for o in owners if o.module == module and o.version), None)
+
+
+def version_change(diagnosis: Diagnosis, parsed: ParsedTraceback, context: CrashContext) -> Diagnosis | None:
+    """The same cell ran without error (in any kernel session) under another version of a library the crash
+    went through: an *API change* when the message says an argument, attribute or function is unknown,
+    *library versions incompatible* when an import fails; else the versions are only reported."""
+    if context.crash is None or context.current_epoch is None:
+        return None
+    packages = _changed_packages(parsed, context)
     epoch = context.crash.epoch if context.crash.epoch is not None else context.current_epoch
     now = context.epochs[epoch].versions if epoch in context.epochs else {}
     for run in reversed(context.earlier_runs_of_crash_cell()):
         if run.status != OK:
             continue
         before = context.versions_at(run)
-        for package in packages:
-            root = package.split(".")[0]
-            old, new = _version(before, root), _version(now, root)
-            if old and new and old != new:
-                name = library_of_module(root) or root
-                return relabel(
-                    diagnosis,
-                    "library versions incompatible",
-                    [
-                        (
-                            f"this cell ran without error as {describe(run, context)} with {name} {old}; "
-                            f"this kernel has {name} {new}"
-                        )
-                    ],
-                    f"Install {name} {old} again (`%pip install {pip_name(root)}=={old}`), or update the "
-                    f"code for {name} {new}.",
+        for root in packages:
+            old, new = _version(before, root), _version(now, root) or _live_version(context, root)
+            if not (old and new and old != new):
+                continue
+            name = library_of_module(root) or root
+            why = f"this cell ran without error as {describe(run, context)} with {name} {old}; this kernel has {name} {new}"
+            advice = (
+                f"Install {name} {old} again (`%pip install {pip_name(root)}=={old}`), or update the code for "
+                f"{name} {new}."
+            )
+            if CANNOT_IMPORT.search(parsed.evalue):
+                decided = relabel(diagnosis, "library versions incompatible", [why], advice)
+            elif _UNKNOWN_API.search(parsed.evalue):
+                advice = (
+                    f"Update the call for {name} {new} (see its release notes for what replaced it), or install "
+                    f"{name} {old} again (`%pip install {pip_name(root)}=={old}`)."
                 )
+                decided = relabel(diagnosis, "API change", [why], advice)
+            else:
+                return add_evidence(diagnosis, why)
+            return replace(decided, library=name)
     return None
 
 
@@ -144,8 +176,25 @@ def file_history(diagnosis: Diagnosis, parsed: ParsedTraceback, context: CrashCo
     return replace(diagnosis, evidence=[*diagnosis.evidence, f"no earlier execution used `{path}`"])
 
 
-def data_changed(diagnosis: Diagnosis, context: CrashContext) -> Diagnosis:
-    """Say so when a file this cell reads changed since the cell last succeeded."""
+_DATA_ROOTS = frozenset({"API misuse", "implementation error", "unknown", "data confusion"})
+_IDENTIFIER = re.compile(r"(?<![\w.'\"])([A-Za-z_]\w*)")
+
+
+def _changed(diagnosis: Diagnosis, path: str, why: str) -> Diagnosis:
+    if diagnosis.root_cause in _DATA_ROOTS:
+        return relabel(
+            diagnosis,
+            "misunderstanding of data structure",
+            [why],
+            f"Compare the new `{path}` with the old one (columns, types, missing values) and adapt the code or "
+            "restore the file.",
+        )
+    return add_evidence(diagnosis, why)
+
+
+def data_changed(diagnosis: Diagnosis, parsed: ParsedTraceback, context: CrashContext) -> Diagnosis:
+    """Say so when a data file changed: one this cell reads, since the cell last succeeded, or the one the
+    failing line's variables were loaded from, since it was read before."""
     crash = context.crash
     if crash is None:
         return diagnosis
@@ -154,35 +203,51 @@ def data_changed(diagnosis: Diagnosis, context: CrashContext) -> Diagnosis:
         for a in context.files
         if context.is_crash(a.execution) and a.mode == "r" and a.digest
     }
-    if not reads_now:
-        return diagnosis
-    for run in reversed(context.earlier_runs_of_crash_cell()):
+    for run in reversed(context.earlier_runs_of_crash_cell()) if reads_now else ():
         if run.status != OK:
             continue
         for access in context.files:
             if (
                 access.execution == run
-                and access.path in reads_now
                 and access.digest
-                and access.digest != reads_now[access.path]
+                and reads_now.get(access.path, access.digest) != access.digest
             ):
                 why = (
                     f"`{access.path}` changed since {describe(run, context)} ran this cell without error "
                     f"(content hash {access.digest[:8]} → {reads_now[access.path][:8]})"
                 )
-                if diagnosis.root_cause in {
-                    "API misuse",
-                    "implementation error",
-                    "unknown",
-                    "data confusion",
-                }:
-                    return relabel(
-                        diagnosis,
-                        "misunderstanding of data structure",
-                        [why],
-                        f"Compare the new `{access.path}` with the old one (columns, types, missing "
-                        "values) and adapt the code or restore the file.",
-                    )
-                return replace(diagnosis, evidence=[*diagnosis.evidence, why])
+                return _changed(diagnosis, access.path, why)
         break
+    return _loaded_from_changed_file(diagnosis, parsed, context)
+
+
+def _loaded_from_changed_file(
+    diagnosis: Diagnosis, parsed: ParsedTraceback, context: CrashContext
+) -> Diagnosis:
+    """The execution that last made a variable of the failing line read a file whose content differs from an
+    earlier read of the same file."""
+    if context.live is not None and context.live.objects:
+        names = list(context.live.objects)
+    else:
+        names = list(dict.fromkeys(_IDENTIFIER.findall(parsed.crash_code)))
+    for name in names:
+        made = last_binding(context, name, CREATING_KINDS)
+        if made is None or context.is_crash(made.execution):
+            continue
+        accesses = context.files
+        for index, access in enumerate(accesses):
+            if access.execution != made.execution or access.mode != "r" or not access.digest:
+                continue
+            older = [
+                a
+                for a in accesses[:index]
+                if a.digest and a.digest != access.digest and _same_path(a.path, access.path)
+            ]
+            if older:
+                why = (
+                    f"`{name}` was loaded by {describe(made.execution, context)} from `{access.path}`, which changed "
+                    f"since {describe(older[-1].execution, context)} read it (content hash {older[-1].digest[:8]} → "
+                    f"{access.digest[:8]})"
+                )
+                return _changed(diagnosis, access.path, why)
     return diagnosis

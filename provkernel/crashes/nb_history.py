@@ -19,7 +19,7 @@ from provkernel.crashes.context import (
     Execution,
 )
 from provkernel.crashes.diagnosis import Diagnosis
-from provkernel.crashes.history import blame_producer, describe, ran_before_crash, relabel
+from provkernel.crashes.history import describe, ran_before_crash, relabel
 from provkernel.crashes.libraries import is_module_alias, module_of_name
 from provkernel.crashes.names import (
     closest_name,
@@ -28,10 +28,6 @@ from provkernel.crashes.names import (
 from provkernel.crashes.traceback import ParsedTraceback
 
 _VERBS = {IMPORT: "imported", DEF: "defined", CLASS: "defined"}
-_FIT_CALL = re.compile(
-    r"(?<![\w.])(\w+)\.(?:predict|predict_proba|transform|score|decision_function|"
-    r"inverse_transform|kneighbors)\("
-)
 
 
 def _name_crash_type(creators: list[Binding], diagnosis: Diagnosis) -> str | None:
@@ -146,7 +142,9 @@ def _not_run_yet(
         return relabel(
             diagnosis,
             "nb specific - need execute future cells",
-            [f"`{name}` is {verb} only further down, in {describe(ex, context)}, {status}"],
+            [
+                f"`{name}` is {verb} only further down, in {describe(ex, context, creators[-1].line)}, {status}"
+            ],
             f"Move the definition of `{name}` above this cell, or run {ex.label} first.",
             crash_type,
         )
@@ -158,7 +156,8 @@ def _not_run_yet(
     elif ran_after:
         why = f"`{name}` is {verb} in {describe(ex, context)}, which ran only after this cell (In [{crash.count}])"
     else:
-        why = f"`{name}` is {verb} in {describe(ex, context)}, which has not run"
+        since = " since the kernel started" if context.current_epoch is not None else ""
+        why = f"`{name}` is {verb} in {describe(ex, context, creators[-1].line)}, which has not run{since}"
     return relabel(diagnosis, "nb specific - execution order", [why], run, crash_type)
 
 
@@ -277,16 +276,3 @@ def rerun_after_inplace(
         "Re-run the cell that creates the data first, or make this cell idempotent (assign the result "
         "instead of `inplace=True`, or use `errors='ignore'`).",
     )
-
-
-def unfitted_model(diagnosis: Diagnosis, parsed: ParsedTraceback, context: CrashContext) -> Diagnosis | None:
-    """A model used before the cell that fits it ran (or after it failed)."""
-    if diagnosis.crash_type != "model initialization error":
-        return None
-    match = _FIT_CALL.search(parsed.crash_code)
-    if not match:
-        return None
-    model = match.group(1)
-    fit = re.compile(rf"(?<![\w.]){re.escape(model)}\.fit(?:_transform)?\(")
-    fits = [e for e in context.history if fit.search(e.code)]
-    return blame_producer(diagnosis, context, fits, f"`{model}` is fitted in")

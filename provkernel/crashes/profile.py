@@ -25,7 +25,7 @@ class CrashProfile:
         crash_types: (summary crash type, count).
         libraries: (library or ``"(none)"``, count).
         crosstab: (crash type, root cause) -> count.
-        history_decided: How many root causes the notebook's history decided.
+        history_decided: How many root causes the notebook's history or the objects at the crash decided.
     """
 
     total: int
@@ -133,5 +133,5 @@ def crash_profile(diagnoses: Iterable[Diagnosis]) -> CrashProfile:
         crash_types=_ordered(Counter(d.crash_type for d in items), CRASH_TYPES),
         libraries=_ordered(Counter(d.library or NO_LIBRARY for d in items), []),
         crosstab=dict(Counter((d.crash_type, d.root_cause) for d in items)),
-        history_decided=sum(d.basis == "history" for d in items),
+        history_decided=sum(d.basis != "traceback" for d in items),
     )

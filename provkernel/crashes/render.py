@@ -14,6 +14,7 @@ MIME_TYPE = "application/vnd.provkernel.diagnosis+json"
 # everything else inherits the theme's colours.
 _ACCENT = WARN
 _CODE = re.compile(r"`([^`]+)`")
+BASIS = {"history": "decided from the notebook's history", "live": "decided from the objects at the crash"}
 
 
 def text(diagnosis: Diagnosis) -> str:
@@ -31,7 +32,7 @@ def _inline(sentence: str) -> str:
 def to_html(diagnosis: Diagnosis) -> str:
     """A compact block with no external CSS, readable in JupyterLab's light and dark themes."""
     library = f" · <code>{html.escape(diagnosis.library)}</code>" if diagnosis.library else ""
-    basis = "decided from the notebook's history" if diagnosis.basis == "history" else "from the traceback"
+    basis = BASIS.get(diagnosis.basis, "from the traceback")
     evidence = "".join(f"<li>{_inline(item)}</li>" for item in diagnosis.evidence)
     advice = (
         f'<div style="margin-top:2px">→ {_inline(diagnosis.suggestion)}</div>' if diagnosis.suggestion else ""
