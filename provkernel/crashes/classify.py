@@ -122,24 +122,18 @@ def classify(
     if hint:
         draft = replace(draft, evidence=[*draft.evidence, hint])
     if draft.library is None:  # a context rule may have named the library (the one whose version changed)
-        draft = replace(draft, library=_attribute(inner, verdict, draft, aliases) or _owner(draft, context))
+        draft = replace(draft, library=_attribute(inner, verdict, draft, aliases, _owner(context)))
     return draft
 
 
-def _owner(diagnosis: Diagnosis, context: CrashContext | None) -> str | None:
-    """The installed distribution the crash went through, when no known library is attributed (kernel
-    only): the outermost frame's package, else the called function's, named by its top-level module."""
-    if context is None or context.live is None or not _library_allowed(diagnosis):
+def _owner(context: CrashContext | None) -> str | None:
+    """The installed distribution the crash went through (kernel only): the outermost frame's package,
+    else the called function's, named by its top-level module."""
+    if context is None or context.live is None:
         return None
     owners = [o for o in context.live.owners if o.distribution]
     frames = [o for o in owners if o.role != "called"] or owners
     return (library_of_module(frames[0].module) or frames[0].module) if frames else None
-
-
-def _library_allowed(diagnosis: Diagnosis) -> bool:
-    return diagnosis.root_cause not in {"environment setting", "NB specific"} and (
-        diagnosis.root_cause_detail not in _NO_LIBRARY_ROOTS
-    )
 
 
 def _unwrap(parsed: ParsedTraceback) -> ParsedTraceback:
@@ -247,11 +241,16 @@ def _mismatched_library(parsed: ParsedTraceback, aliases: dict[str, str] | None)
 
 
 def _attribute(
-    parsed: ParsedTraceback, verdict: Rule, diagnosis: Diagnosis, aliases: dict[str, str] | None
+    parsed: ParsedTraceback,
+    verdict: Rule,
+    diagnosis: Diagnosis,
+    aliases: dict[str, str] | None,
+    owner: str | None = None,
 ) -> str | None:
     """The paper's ``Libs-cause``: the library whose version does not fit for library versions
     incompatible; None for other environment, NB-specific and undefined-name crashes; else the outermost
-    library frame, else what the exception, message or crash line shows."""
+    library frame, else the installed distribution the live frames show (``owner``), else what the
+    exception, message or crash line shows."""
     if diagnosis.root_cause_detail == "library versions incompatible":
         return _mismatched_library(parsed, aliases)
     if diagnosis.root_cause in {"environment setting", "NB specific"}:
@@ -273,7 +272,9 @@ def _attribute(
         return library_of_type(typed.group(1))
     found = first_library(f.package for f in _without_dispatch(parsed.frames) if f.kind == "library")
     if found or verdict.library == FRAMES:
-        return found
+        return found or owner
+    if owner:
+        return owner
     for block in reversed(parsed.causes):
         found = first_library(f.package for f in block.frames if f.kind == "library")
         if found:

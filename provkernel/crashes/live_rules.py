@@ -235,10 +235,8 @@ def none_value(diagnosis: Diagnosis, parsed: ParsedTraceback, context: CrashCont
                 return relabel(
                     diagnosis,
                     API,
-                    [
-                        f"`{name}` is None: {where} assigned it the result of `{name}{call}`, which returns None"
-                    ],
-                    f"Either call `{name}{call}` without assigning it, or assign the result of the method without "
+                    [f"`{name}` is None: {where} assigned it the result of `{call}`, which returns None"],
+                    f"Call `{call}` without assigning its result, or assign the result of the method without "
                     "`inplace=True`.",
                     basis="live" if context.live else "history",
                 )

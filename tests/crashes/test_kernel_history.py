@@ -86,8 +86,8 @@ def test_failed_defining_cell_is_previous_cell_error(story) -> None:
 def test_rerun_after_inplace_drop_is_execution_order(story) -> None:
     d = story["rerun-drop"]
     assert (d.crash_type, d.root_cause_detail) == ("key error", "nb specific - execution order")
-    assert "this cell already ran as In [" in _evidence(d)
-    assert "`frame.drop(inplace=True)`" in _evidence(d)
+    assert "`frame` lost 'b' in In [" in _evidence(d) and "(this cell, previous run" in _evidence(d)
+    assert "`frame.drop(columns=['b'], inplace=True)`" in _evidence(d)
 
 
 def test_changed_data_file_is_named(story) -> None:
@@ -102,11 +102,11 @@ def test_vanished_data_file_was_seen_before(story) -> None:
     assert "`data.csv` was read by In [" in _evidence(d) and "does not exist now" in _evidence(d)
 
 
-def test_version_change_names_both_versions(story) -> None:
+def test_version_change_is_an_api_change_naming_both_versions(story) -> None:
     d = story["version-change"]
-    assert (d.crash_type, d.root_cause_detail) == ("attribute error", "library versions incompatible")
+    assert (d.crash_type, d.root_cause_detail, d.library) == ("attribute error", "API change", "tinystats")
     assert "with tinystats 1.0; this kernel has tinystats 2.0" in _evidence(d)
-    assert "tinystats==1.0" in d.suggestion
+    assert "tinystats==1.0" in d.suggestion and "tinystats 2.0" in d.suggestion
 
 
 def test_module_gone_is_change_of_environment(story) -> None:

@@ -120,7 +120,7 @@ SCENARIOS = {
         [0, 1, 1],
         "nb specific - execution order",
         "key error",
-        ["`df.drop(inplace=True)`", "second run"],
+        ["removes 'b' from `df`", "`df.drop(columns=['b'], inplace=True)`", "second run"],
     ),
     "file-from-later-cell": (
         [

@@ -108,9 +108,9 @@ def test_vanished_data_file_was_seen_before(story):
     assert "`data.csv` was read by" in _evidence(d) and "does not exist now" in _evidence(d)
 
 
-def test_version_change_names_both_versions(story):
+def test_version_change_is_an_api_change_naming_both_versions(story):
     d = diagnosis_of(story["version-change"])
-    assert d["root_cause_detail"] == "library versions incompatible"
+    assert (d["root_cause_detail"], d["library"]) == ("API change", "tinystats")
     assert "1.0" in _evidence(d) and "2.0" in _evidence(d)
 
 
