@@ -39,7 +39,8 @@ def missing_labels(parsed: ParsedTraceback) -> list[str]:
     evalue = parsed.evalue.strip()
     if kind == "attributeerror":
         match = _ATTRIBUTE.search(evalue)
-        return [match.group(1)] if match else []
+        called = match and re.search(rf"\.{re.escape(match.group(1))}\s*\(", parsed.crash_code)
+        return [match.group(1)] if match and not called else []  # a method, not a column
     if kind != "keyerror":
         return []
     listed_labels = _LIST_LABELS.search(evalue)

@@ -180,6 +180,22 @@ _DATA_ROOTS = frozenset({"API misuse", "implementation error", "unknown", "data 
 _IDENTIFIER = re.compile(r"(?<![\w.'\"])([A-Za-z_]\w*)")
 
 
+def short_path(path: str) -> str:
+    """A path as the notebook would write it: relative to the working directory when below it."""
+    if os.path.isabs(path):
+        try:
+            relative = os.path.relpath(path)
+        except ValueError:
+            return path
+        return path if relative.startswith("..") else relative
+    return path
+
+
+def short_hash(digest: str) -> str:
+    """The first 8 hex digits of a stored content hash (``sha256:…`` or bare)."""
+    return digest.split(":", 1)[-1][:8]
+
+
 def _changed(diagnosis: Diagnosis, path: str, why: str) -> Diagnosis:
     if diagnosis.root_cause in _DATA_ROOTS:
         return relabel(
@@ -213,8 +229,8 @@ def data_changed(diagnosis: Diagnosis, parsed: ParsedTraceback, context: CrashCo
                 and reads_now.get(access.path, access.digest) != access.digest
             ):
                 why = (
-                    f"`{access.path}` changed since {describe(run, context)} ran this cell without error "
-                    f"(content hash {access.digest[:8]} → {reads_now[access.path][:8]})"
+                    f"`{short_path(access.path)}` changed since {describe(run, context)} ran this cell without "
+                    f"error (content hash {short_hash(access.digest)} → {short_hash(reads_now[access.path])})"
                 )
                 return _changed(diagnosis, access.path, why)
         break
@@ -245,9 +261,9 @@ def _loaded_from_changed_file(
             ]
             if older:
                 why = (
-                    f"`{name}` was loaded by {describe(made.execution, context)} from `{access.path}`, which changed "
-                    f"since {describe(older[-1].execution, context)} read it (content hash {older[-1].digest[:8]} → "
-                    f"{access.digest[:8]})"
+                    f"`{name}` was loaded by {describe(made.execution, context)} from `{short_path(access.path)}`, "
+                    f"which changed since {describe(older[-1].execution, context)} read it (content hash "
+                    f"{short_hash(older[-1].digest)} → {short_hash(access.digest)})"
                 )
                 return _changed(diagnosis, access.path, why)
     return diagnosis

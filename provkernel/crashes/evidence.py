@@ -17,6 +17,7 @@ from provkernel.crashes.diagnosis import Diagnosis
 from provkernel.crashes.env_history import data_changed, file_history, module_history, version_change
 from provkernel.crashes.live_rules import (
     feature_count,
+    installed_module,
     missing_values,
     none_value,
     objects_on_line,
@@ -31,6 +32,7 @@ Rule = Callable[[Diagnosis, ParsedTraceback, CrashContext], Diagnosis | None]
 # Rules that need only the objects at the crash (no recorded history).
 LIVE_RULES: tuple[Rule, ...] = (
     missing_column,
+    installed_module,
     none_value,
     text_in_numbers,
     missing_values,

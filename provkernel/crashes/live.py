@@ -104,8 +104,8 @@ def inspect_crash(
         frame, lasti = frames[cell_index][0], frames[cell_index][2]
         node, statement, in_loop, line = _failing_node(frame, frames[cell_index][1], lasti)
         names = _names(node, statement)
-        if resolve and node is not None and cell_index == len(frames) - 1:
-            called = _called_owner(node, frame, resolve)
+        if resolve and cell_index == len(frames) - 1:
+            called = _called_owner(node, frame, resolve) or _imported_owner(statement, resolve)
             if called is not None:
                 owners = (*owners, called)
         objects = _objects(names, frame, set(wants), fingerprinter or Fingerprinter(), deadline)
@@ -219,7 +219,21 @@ def _lookup(name: str, frame: types.FrameType) -> tuple[bool, Any]:
     return False, None
 
 
-def _called_owner(node: ast.AST, frame: types.FrameType, resolve: Resolver) -> Owner | None:
+def _imported_owner(statement: ast.AST | None, resolve: Resolver) -> Owner | None:
+    """The distribution of the module a failing ``from X import y`` / ``import X.y`` names."""
+    if isinstance(statement, ast.ImportFrom) and statement.module and not statement.level:
+        top = statement.module.split(".")[0]
+    elif isinstance(statement, ast.Import) and statement.names:
+        top = statement.names[0].name.split(".")[0]
+    else:
+        return None
+    if top in sys.stdlib_module_names:
+        return None
+    distribution, version = resolve(top)
+    return Owner(top, distribution, version, "called")
+
+
+def _called_owner(node: ast.AST | None, frame: types.FrameType, resolve: Resolver) -> Owner | None:
     """The distribution of the function a call on the failing line names (for calls rejected before the
     function ran, e.g. an unknown keyword argument)."""
     if not isinstance(node, ast.Call):

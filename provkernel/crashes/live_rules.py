@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import itertools
 import re
+from dataclasses import replace
 
 from provkernel.capture.fingerprint import describe as describe_fingerprint
 from provkernel.crashes.consume import none_assignments
 from provkernel.crashes.context import CrashContext, LiveObject
 from provkernel.crashes.diagnosis import Diagnosis
 from provkernel.crashes.history import add_evidence, describe, ran_before_crash, relabel
+from provkernel.crashes.names import CANNOT_IMPORT
 from provkernel.crashes.traceback import ParsedTraceback
 
 DATA = "misunderstanding of data structure"
@@ -241,6 +243,32 @@ def none_value(diagnosis: Diagnosis, parsed: ParsedTraceback, context: CrashCont
                     basis="live" if context.live else "history",
                 )
     return None
+
+
+def installed_module(
+    diagnosis: Diagnosis, parsed: ParsedTraceback, context: CrashContext
+) -> Diagnosis | None:
+    """``cannot import name`` from a module the traceback took for the user's own file, though an installed
+    distribution provides it: the installed version lacks the name."""
+    cannot = CANNOT_IMPORT.search(parsed.evalue)
+    if cannot is None or context.live is None or diagnosis.root_cause_detail != "wrong implementation":
+        return None
+    module = (cannot.group(2) or "").split(".")[0]
+    owner = next((o for o in context.live.owners if o.module == module and o.distribution), None)
+    if owner is None:
+        return None
+    version = f" {owner.version}" if owner.version else ""
+    decided = relabel(
+        diagnosis,
+        "library versions incompatible",
+        [
+            f"`{module}` is the installed distribution {owner.distribution}{version}, which does not provide `{cannot.group(1)}`"
+        ],
+        f"Install the version of {owner.distribution} the notebook was written for, or import `{cannot.group(1)}` "
+        "from where this version keeps it.",
+        basis="live",
+    )
+    return replace(decided, library=module)
 
 
 def objects_on_line(diagnosis: Diagnosis, context: CrashContext) -> Diagnosis:

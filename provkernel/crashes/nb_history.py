@@ -162,17 +162,27 @@ def _not_run_yet(
 
 
 def _earlier_failure(binding_run: Execution, context: CrashContext) -> Execution | None:
-    """A failed cell above ``binding_run`` that stopped a top-to-bottom run before reaching it."""
+    """A failed cell above ``binding_run`` that stopped a top-to-bottom run before reaching it: nothing
+    between the two ran after the failure."""
     if binding_run.position is None:
         return None
-    for ex in context.history:
-        if (
+    for ex in reversed(context.history):
+        if not (
             ex.status == ERROR
             and ex.position is not None
             and ex.position < binding_run.position
             and ran_before_crash(ex, context)
         ):
-            return ex
+            continue
+        later = [
+            e
+            for e in context.history
+            if e.position is not None
+            and ex.position < e.position < binding_run.position
+            and ran_before_crash(e, context)
+            and (e.count or 0) > (ex.count or 0)
+        ]
+        return None if later else ex
     return None
 
 
