@@ -108,7 +108,14 @@ def inspect_crash(
             called = _called_owner(node, frame, resolve) or _imported_owner(statement, resolve)
             if called is not None:
                 owners = (*owners, called)
-        objects = _objects(names, frame, set(wants), fingerprinter or Fingerprinter(), deadline)
+        fingerprinter = fingerprinter or Fingerprinter()
+        objects = _objects(names, frame, set(wants), fingerprinter, deadline)
+        outer = min(i for i, f in enumerate(frames) if is_cell(f[0].f_code.co_filename))
+        if outer != cell_index:  # the crash went through notebook functions: the cell's own line too
+            top, top_line, top_lasti = frames[outer]
+            top_node, top_statement, _, _ = _failing_node(top, top_line, top_lasti)
+            more = [n for n in _names(top_node, top_statement) if n not in objects]
+            objects |= _objects(more, top, set(wants), fingerprinter, deadline, MAX_OBJECTS - len(objects))
         return LiveState(objects=objects, owners=owners, line=line, in_loop=in_loop)
     except Exception:  # the diagnosis goes on from the traceback alone
         log.debug("provkernel: live crash inspection failed", exc_info=True)
@@ -271,11 +278,16 @@ def _called_owner(node: ast.AST | None, frame: types.FrameType, resolve: Resolve
 
 
 def _objects(
-    names: list[str], frame: types.FrameType, wants: set[str], fingerprinter: Fingerprinter, deadline: float
+    names: list[str],
+    frame: types.FrameType,
+    wants: set[str],
+    fingerprinter: Fingerprinter,
+    deadline: float,
+    limit: int = MAX_OBJECTS,
 ) -> dict[str, LiveObject]:
     objects: dict[str, LiveObject] = {}
     for name in names:
-        if len(objects) >= MAX_OBJECTS or time.perf_counter() > deadline:
+        if len(objects) >= limit or time.perf_counter() > deadline:
             break
         found, value = _lookup(name, frame)
         if not found or isinstance(value, (types.ModuleType, *_FUNCTION_TYPES)):
