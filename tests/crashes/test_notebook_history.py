@@ -184,3 +184,84 @@ def test_same_error_without_history_is_a_guess(tmp_path: Path) -> None:
     guess = classify(error.ename, error.evalue, list(error.traceback))
     assert guess.basis == "traceback"
     assert guess.root_cause_detail == "nb specific - execution order"  # the most common cause of a NameError
+
+
+# Saved notebooks carry the code: the static rules of issue 13 decide there too (as `provkernel scan` does).
+STATIC = {
+    # name: (cells, execution order, fine root cause, crash type, library, words the evidence must contain)
+    "rerun-reassigned-drop": (
+        [
+            "import pandas as pd\nfeatures = pd.DataFrame({'id': [1], 'age': [30]})",
+            "features = features.drop(columns=['id'])",
+        ],
+        [0, 1, 1],
+        "nb specific - execution order",
+        "key error",
+        None,
+        ["removes 'id' from `features`", "a second run finds it gone"],
+    ),
+    "drop-in-loop": (
+        [
+            "import pandas as pd\nsurvey = pd.DataFrame({'q1': [1], 'notes': ['a']})",
+            "for question in ['q1', 'q2']:\n    survey = survey.drop(columns=['notes'])",
+        ],
+        [0, 1],
+        "wrong implementation",
+        "key error",
+        "pandas",
+        ["the loop runs `survey = survey.drop(columns=['notes'])` on every pass"],
+    ),
+    "none-from-inplace": (
+        [
+            "import pandas as pd\norders = pd.DataFrame({'qty': [1.0, None]})\nclean = orders.dropna(inplace=True)",
+            "clean.head()",
+        ],
+        [0, 1],
+        "misunderstanding of APIs",
+        "attribute error",
+        None,
+        ["`clean` is None: cell 1 (In [1]) assigned it the result of `orders.dropna(inplace=True)`"],
+    ),
+    "fit-cell-not-run": (
+        [
+            "from sklearn.linear_model import LogisticRegression\nclf = LogisticRegression()",
+            "clf.fit([[0], [1]], [0, 1])",
+            "clf.predict([[1]])",
+        ],
+        [0, 2],
+        "nb specific - execution order",
+        "model initialization error",
+        None,
+        ["`clf` is fitted in cell 2 (`clf.fit([[0], [1]], [0, 1])`), which had not run"],
+    ),
+    "skipped-split": (
+        [
+            (
+                "import pandas as pd\nfrom sklearn.model_selection import train_test_split\n"
+                "churn = pd.DataFrame({'tenure': range(8), 'churned': [0, 1] * 4})"
+            ),
+            "X_train, X_test, y_train, y_test = train_test_split(churn[['tenure']], churn['churned'], test_size=0.25)",
+            "X_train.describe()",
+        ],
+        [0, 2],
+        "nb specific - execution order",
+        "variable not found",
+        None,
+        ["`X_train` is assigned in cell 2 (`X_train, X_test, … = train_test_split(…)`), which has not run"],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(STATIC))
+def test_static_rules_decide_on_saved_notebooks(name: str, tmp_path: Path) -> None:
+    cells, order, root_detail, crash_type, library, words = STATIC[name]
+    nb = execute(cells, order, tmp_path)
+    diagnosis, _ = diagnose_last_error(nb, tmp_path)
+    evidence = " | ".join(diagnosis.evidence)
+    assert (diagnosis.root_cause_detail, diagnosis.crash_type, diagnosis.library) == (
+        root_detail,
+        crash_type,
+        library,
+    )
+    for word in words:
+        assert word in evidence
