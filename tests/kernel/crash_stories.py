@@ -805,14 +805,18 @@ def _act(step: Step, kernel: Kernel, work: Path, lib: Path) -> None:
             shutil.rmtree(info)
 
 
-def run_group(stories: list[Story], work: Path, lib: Path) -> list[Outcome]:
-    """Run one group's stories in one prov kernel on a saved notebook; one outcome per story."""
+def run_group(stories: list[Story], work: Path, lib: Path, code: Path | None = None) -> list[Outcome]:
+    """Run one group's stories in one prov kernel on a saved notebook; one outcome per story.
+
+    ``code``: a folder with another ``provkernel`` package to run instead of the installed one.
+    """
     path = work / f"{stories[0].group}.ipynb"
     _notebook(stories, path)
     for s in stories:
         for name, text in s.files.items():
             (work / name).write_text(text)
-    env = {"PYTHONPATH": str(lib), "PROVKERNEL_DB": str(work / f"{stories[0].group}.sqlite")}
+    pythonpath = f"{code}:{lib}" if code else str(lib)
+    env = {"PYTHONPATH": pythonpath, "PROVKERNEL_DB": str(work / f"{stories[0].group}.sqlite")}
     outcomes = []
     with Kernel(cwd=work, notebook=path, env=env) as kernel:
         for s in stories:
@@ -829,7 +833,10 @@ def run_group(stories: list[Story], work: Path, lib: Path) -> list[Outcome]:
 
 
 def run_stories(
-    work: Path, stories: tuple[Story, ...] = STORIES, groups: tuple[str, ...] | None = None
+    work: Path,
+    stories: tuple[Story, ...] = STORIES,
+    groups: tuple[str, ...] | None = None,
+    code: Path | None = None,
 ) -> list[Outcome]:
     """Run every story (of ``groups``), group by group, in temporary directories under ``work``."""
     lib = work / "lib"
@@ -840,5 +847,5 @@ def run_stories(
             continue
         folder = work / group
         folder.mkdir(exist_ok=True)
-        outcomes += run_group([s for s in stories if s.group == group], folder, lib)
+        outcomes += run_group([s for s in stories if s.group == group], folder, lib, code)
     return outcomes
