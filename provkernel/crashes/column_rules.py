@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 
 from provkernel.capture.fingerprint import columns as fingerprint_columns
-from provkernel.crashes.consume import Removal, in_loop, removals
+from provkernel.crashes.consume import Removal, additions, in_loop, removals
 from provkernel.crashes.context import CREATING_KINDS, OK, CrashContext, Execution
 from provkernel.crashes.diagnosis import Diagnosis
-from provkernel.crashes.history import describe, ran_before_crash, relabel, snippet
+from provkernel.crashes.history import blame_producer, describe, ran_before_crash, relabel, snippet
 from provkernel.crashes.live_rules import DATA, listed
 from provkernel.crashes.names import closest_name
 from provkernel.crashes.traceback import ParsedTraceback
@@ -73,6 +73,7 @@ def missing_column(diagnosis: Diagnosis, parsed: ParsedTraceback, context: Crash
             _own_rerun(name, labels, diagnosis, context)
             or _lost_in_state(name, labels, diagnosis, context)
             or _removed_by(name, labels, diagnosis, parsed, context)
+            or _added_by_cell_not_run(name, labels, diagnosis, context)
             or _not_in_live(name, labels, diagnosis, context)
         )
         if decided is not None:
@@ -225,6 +226,23 @@ def _judge(
         "variable instead).",
         basis="live" if context.live else "history",
     )
+
+
+def _added_by_cell_not_run(
+    name: str, labels: list[str], diagnosis: Diagnosis, context: CrashContext
+) -> Diagnosis | None:
+    """A cell adds the column to ``name`` but had not run (or failed) before the crash in this session."""
+    for label in labels:
+        adders = [
+            e
+            for e in context.history
+            if any(n == name and c == label for n, c, _ in additions(e.code))
+            and not (e.status == OK and ran_before_crash(e, context))
+        ]
+        blamed = blame_producer(diagnosis, context, adders, f"'{label}' is added to `{name}` in")
+        if blamed is not None:
+            return blamed
+    return None
 
 
 def _not_in_live(

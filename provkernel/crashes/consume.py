@@ -127,6 +127,47 @@ def removals(code: str) -> list[Removal]:
     return sorted(found, key=lambda r: r.line)
 
 
+def additions(code: str) -> list[tuple[str, str, int]]:
+    """``(variable, column, line)`` for statements that add a literal column to a variable's data:
+    ``df['c'] = …``, ``df.insert(i, 'c', …)``, ``df = df.assign(c=…)``, ``df = df.rename(columns={…: 'c'})``.
+
+    >>> additions("df['ratio'] = df['a'] / df['b']\\ndf = df.assign(total=1)")
+    [('df', 'ratio', 1), ('df', 'total', 2)]
+    """
+    tree = _tree(code)
+    if tree is None:
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+                    found += [(target.value.id, c, node.lineno) for c in _strings(target.slice)]
+            call = node.value
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute):
+                names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+                if call.func.attr == "assign":
+                    found += [(n, k.arg, node.lineno) for n in names for k in call.keywords if k.arg]
+                elif call.func.attr == "rename" and isinstance(_keyword(call, "columns"), ast.Dict):
+                    renamed = _keyword(call, "columns")
+                    new = [
+                        v.value
+                        for v in renamed.values
+                        if isinstance(v, ast.Constant) and isinstance(v.value, str)
+                    ]
+                    found += [(n, c, node.lineno) for n in names for c in new]
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            call = node.value
+            if (
+                isinstance(call.func, ast.Attribute)
+                and call.func.attr == "insert"
+                and isinstance(call.func.value, ast.Name)
+                and len(call.args) >= 2
+            ):
+                found += [(call.func.value.id, c, node.lineno) for c in _strings(call.args[1])]
+    return sorted(found, key=lambda item: item[2])
+
+
 def in_loop(code: str, line: int) -> bool:
     """Whether line ``line`` of the cell is in the body of a ``for`` or ``while`` loop."""
     tree = _tree(code)

@@ -234,6 +234,18 @@ STATIC = {
         None,
         ["`clf` is fitted in cell 2 (`clf.fit([[0], [1]], [0, 1])`), which had not run"],
     ),
+    "column-cell-not-run": (
+        [
+            "import pandas as pd\nloans = pd.DataFrame({'income': [50.0], 'debt': [10.0]})",
+            "loans['ratio'] = loans['debt'] / loans['income']",
+            "loans['ratio'].mean()",
+        ],
+        [0, 2],
+        "nb specific - execution order",
+        "key error",
+        None,
+        ["'ratio' is added to `loans` in cell 2 (`loans['ratio'] = loans['debt'] / loans['income']`)"],
+    ),
     "skipped-split": (
         [
             (

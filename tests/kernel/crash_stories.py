@@ -236,6 +236,21 @@ STORIES: tuple[Story, ...] = (
         "has not run since the kernel started",
     ),
     story(
+        "nb-column-cell-not-run",
+        "tabular",
+        [
+            f"{PD}\nloans = pd.DataFrame({{'income': [50.0, 80.0], 'debt': [10.0, 40.0]}})",
+            "loans['ratio'] = loans['debt'] / loans['income']",
+            "loans['ratio'].describe()",
+        ],
+        [0, 2],
+        (NB, "key error", None),
+        "'ratio' is added to `loans` in cell",
+        "`loans['ratio'] = loans['debt'] / loans['income']`",
+        "had not run",
+        detail="nb specific - execution order",
+    ),
+    story(
         "nb-restart",
         "sessions",
         [f"{PD}\nsales_2024 = pd.Series([3.0, 4.0])", "sales_2024.mean()"],
