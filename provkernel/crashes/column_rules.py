@@ -179,6 +179,8 @@ def _removed_by(
     runs += [e for e in reversed(context.history) if e.status == OK and ran_before_crash(e, context)]
     for run in runs:
         here = run is crash
+        if name not in run.code or not any(label in run.code for label in labels):
+            continue  # cheap test first: a long history is not parsed cell by cell
         for removal in reversed(removals(run.code)):
             if here and (removal.line >= crash_line or removal.rebinds):
                 continue  # the failing statement itself, or a re-run (decided by _own_rerun)
@@ -236,7 +238,8 @@ def _added_by_cell_not_run(
         adders = [
             e
             for e in context.history
-            if any(n == name and c == label for n, c, _ in additions(e.code))
+            if label in e.code
+            and any(n == name and c == label for n, c, _ in additions(e.code))
             and not (e.status == OK and ran_before_crash(e, context))
         ]
         blamed = blame_producer(diagnosis, context, adders, f"'{label}' is added to `{name}` in")

@@ -230,6 +230,8 @@ def none_value(diagnosis: Diagnosis, parsed: ParsedTraceback, context: CrashCont
     runs += [e for e in reversed(context.history) if ran_before_crash(e, context)]
     for name in candidates:
         for run in runs:
+            if name not in run.code:
+                continue
             for target, line, call in none_assignments(run.code):
                 if target != name:
                     continue
@@ -273,13 +275,12 @@ def installed_module(
 
 def objects_on_line(diagnosis: Diagnosis, context: CrashContext) -> Diagnosis:
     """Evidence naming what the failing line worked on (up to three objects), for data and API crashes."""
-    if context.live is None or diagnosis.root_cause not in {
-        "data confusion",
-        "API misuse",
-        "implementation error",
-        "ML model confusion",
-        "unknown",
-    }:
+    if (
+        context.live is None
+        or diagnosis.root_cause
+        not in {"data confusion", "API misuse", "implementation error", "ML model confusion", "unknown"}
+        or diagnosis.crash_type in {"variable not found", "name error", "module not found"}
+    ):
         return diagnosis
     shown = [object_phrase(o) for o in _objects(context) if o.fingerprint][:3]
     if not shown or any("`" + o.split("`")[1] + "`" in " ".join(diagnosis.evidence) for o in shown):
