@@ -111,4 +111,4 @@ def test_hostile_object_on_the_failing_line_is_never_asked_anything(prov_db, tmp
         replies = [k.execute(code, timeout=20) for code in cells]
     assert [_observable(r) for r in replies] == expected
     (diagnosis,) = replies[1].data(MIME_TYPE)
-    assert "`thing` (Hostile)" in " ".join(diagnosis["evidence"])
+    assert "the failing line used `thing` (Hostile" in " ".join(diagnosis["evidence"])
