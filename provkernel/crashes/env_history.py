@@ -77,7 +77,7 @@ _UNKNOWN_API = re.compile(
     r"|missing \d+ required",
     re.IGNORECASE,
 )
-_RECEIVER = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\s*\.")
+_USED = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\s*[.(]")
 
 
 def _changed_packages(parsed: ParsedTraceback, context: CrashContext) -> list[str]:
@@ -94,10 +94,10 @@ def _changed_packages(parsed: ParsedTraceback, context: CrashContext) -> list[st
         found += [o.module for o in context.live.owners if o.role in {"called", "raised"}]
         found += [o.module for o in context.live.owners if o.role == "frame"]
     found += [f.package for f in parsed.frames if f.kind == "library" and f.package]
-    for name in _RECEIVER.findall(parsed.crash_code):
-        module = context.aliases.get(name)
-        if module and ":" not in module:
-            found.append(module)
+    for name in _USED.findall(parsed.crash_code):
+        module = context.aliases.get(name)  # `import shapes` -> "shapes"; `from shapes import Circle` -> "shapes:Circle"
+        if module:
+            found.append(module.split(":", 1)[0])
     return list(dict.fromkeys(package.split(".")[0] for package in found))
 
 

@@ -315,6 +315,28 @@ def test_keyword_removed_in_the_installed_version_is_an_api_change():
     assert "with tinystats 1.0; this kernel has tinystats 2.0" in evidence(d)
 
 
+def test_method_removed_from_an_imported_class_is_an_api_change():
+    from provkernel.crashes import classify
+
+    code = "Circle(2.0).area_cm()"
+    context = CrashContext(
+        crash=Execution(1, "area", 2, 2, "error", None, code),
+        history=[Execution(3, "area", 2, 1, OK, None, code)],
+        aliases={"Circle": "shapes:Circle"},
+        epochs={1: Epoch(1, None, {"shapes": "1.0"}), 2: Epoch(2, None, {"shapes": "2.0"})},
+        current_epoch=2,
+    )
+    message = "'Circle' object has no attribute 'area_cm'"
+    d = classify(
+        "AttributeError",
+        message,
+        [f"Cell In[1], line 1\n----> 1 {code}\n", f"AttributeError: {message}"],
+        context,
+    )
+    assert (d.root_cause_detail, d.library) == ("API change", "shapes")
+    assert "with shapes 1.0; this kernel has shapes 2.0" in evidence(d)
+
+
 def test_any_installed_distribution_is_named_as_the_library():
     from provkernel.crashes import classify
     from provkernel.crashes.context import LiveState
