@@ -95,7 +95,8 @@ def _changed_packages(parsed: ParsedTraceback, context: CrashContext) -> list[st
         found += [o.module for o in context.live.owners if o.role == "frame"]
     found += [f.package for f in parsed.frames if f.kind == "library" and f.package]
     for name in _USED.findall(parsed.crash_code):
-        module = context.aliases.get(name)  # `import shapes` -> "shapes"; `from shapes import Circle` -> "shapes:Circle"
+        # `import shapes` -> "shapes"; `from shapes import Circle` -> "shapes:Circle"
+        module = context.aliases.get(name)
         if module:
             found.append(module.split(":", 1)[0])
     return list(dict.fromkeys(package.split(".")[0] for package in found))
