@@ -7,7 +7,17 @@ output and, when available, from the notebook's execution history.
 """
 
 from provkernel.crashes.classify import classify
-from provkernel.crashes.context import Binding, CrashContext, Epoch, Execution, FileAccess
+from provkernel.crashes.context import (
+    Binding,
+    CrashContext,
+    Epoch,
+    Execution,
+    FileAccess,
+    LiveObject,
+    LiveState,
+    ObjectState,
+    Owner,
+)
 from provkernel.crashes.diagnosis import Diagnosis
 from provkernel.crashes.profile import CrashProfile, crash_profile
 from provkernel.crashes.render import MIME_TYPE, mimebundle
@@ -21,6 +31,10 @@ __all__ = [
     "Epoch",
     "Execution",
     "FileAccess",
+    "LiveObject",
+    "LiveState",
+    "ObjectState",
+    "Owner",
     "classify",
     "crash_profile",
     "mimebundle",
