@@ -45,6 +45,13 @@ def _system_prefixes(extra: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted({os.path.join(os.path.realpath(d), "") for d in dirs if d}))
 
 
+def _raw_prefixes(extra: Iterable[str]) -> tuple[str, ...]:
+    """The same directories as given (not resolved): what paths look like when code opens them."""
+    real = _system_prefixes(extra)
+    given = {os.path.join(os.path.abspath(d), "") for d in (sys.prefix, sys.base_prefix, *extra) if d}
+    return tuple(sorted(set(real) | given))
+
+
 class AccessCollector:
     """Collects audit events while active; :meth:`drain` turns them into :class:`DataAccess` records."""
 
@@ -54,7 +61,10 @@ class AccessCollector:
         self.hasher = hasher or Hasher(hash_limit)
         self._events: list[tuple[str, tuple]] = []
         self._active = [False]
-        self._prefixes = _system_prefixes([*ignore_dirs, tempfile.gettempdir() + "/matplotlib"])
+        extra = [*ignore_dirs, tempfile.gettempdir() + "/matplotlib"]
+        self._prefixes = _system_prefixes(extra)
+        self._raw_prefixes = _raw_prefixes(extra)
+        self._real: dict[str, str] = {}
         self._ignored_files: set[str] = set()
         self._installed = False
         # files of the last drain whose sha256 is computed later: (path, mode, stat)
@@ -70,11 +80,18 @@ class AccessCollector:
         if self._installed:
             return
         events, active, watched, code = self._events, self._active, WATCHED_EVENTS, CODE_SUFFIXES
+        system = self._raw_prefixes
 
         def hook(event: str, args: tuple) -> None:
             if active[0] and event in watched:
-                # an import reads hundreds of modules: drop them here, with string tests only
-                if event == "open" and args[1] == "r" and type(args[0]) is str and args[0].endswith(code):
+                # an import reads hundreds of modules, a first model fit a hundred package metadata
+                # files: drop reads of code and of library directories here, with string tests only
+                if (
+                    event == "open"
+                    and args[1] in ("r", "rb")
+                    and type(args[0]) is str
+                    and (args[0].endswith(code) or args[0].startswith(system))
+                ):
                     return
                 events.append((event, args))
 
@@ -131,7 +148,12 @@ class AccessCollector:
         if isinstance(path, bytes):
             path = os.fsdecode(path)
         path = os.path.abspath(os.fspath(path))
-        real = os.path.realpath(path)
+        real = self._real.get(path)
+        if real is None:
+            real = os.path.realpath(path)  # an lstat per path component: remember it
+            if len(self._real) > 10_000:
+                self._real.clear()
+            self._real[path] = real
         if real in self._ignored_files or real.startswith(self._prefixes):
             return None
         kind = _mode_kind(mode, flags)

@@ -100,7 +100,11 @@ class CrashDiagnoser:
 
     def _context(self, finished, live: LiveState | None) -> CrashContext | None:
         """Provenance (plus the saved notebook) when it can be read; else only the live state."""
-        context = self._provenance(finished.execution_id) if self.recorder.writer is not None else None
+        context = (
+            self._provenance(finished.execution_id, _names_of(finished, live))
+            if self.recorder.writer is not None
+            else None
+        )
         if context is None:
             if live is None:
                 return None
@@ -119,7 +123,7 @@ class CrashDiagnoser:
             self.recorder.capture_failed("crash saved notebook", exc)
         return context
 
-    def _provenance(self, execution_id: int) -> CrashContext | None:
+    def _provenance(self, execution_id: int, names: set[str]) -> CrashContext | None:
         """The crash context from provenance; None if provenance cannot be read."""
         try:
             from provkernel.store.history import notebook_history
@@ -129,7 +133,7 @@ class CrashDiagnoser:
             if self._queries is None:
                 self._queries = Queries.open(self.recorder.db_path)
             notebook = next(n for n in self._queries.notebooks() if n["path"] == self.recorder.notebook)
-            history = notebook_history(self._queries, notebook["id"])
+            history = notebook_history(self._queries, notebook["id"], state_names=names)
             return build_context(history, execution_id, self.recorder.epoch_number)
         except Exception as exc:  # noqa: BLE001 - the diagnosis falls back to the live state or the traceback
             self.recorder.capture_failed("crash context", exc)
@@ -140,3 +144,12 @@ class CrashDiagnoser:
 
         with self.recorder.outputs.muted():
             display(mimebundle(diagnosis), raw=True)
+
+
+def _names_of(finished, live: LiveState | None) -> set[str]:
+    """The names a crash is about: what the cell reads, binds or changes, and the objects on the failing line."""
+    facts = finished.facts
+    names = {*facts.free, *facts.defined, *(u.name for u in facts.updates)}
+    if live is not None:
+        names.update(live.objects)
+    return names

@@ -5,11 +5,13 @@ Pure: takes the rows of :func:`provkernel.store.history.notebook_history`, retur
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from typing import Any
 
 from provkernel.capture.analysis import CONSUMING_METHODS
+from provkernel.capture.fingerprint import from_json
 from provkernel.crashes.context import (
     ABORTED,
     ASSIGN,
@@ -26,6 +28,7 @@ from provkernel.crashes.context import (
     Epoch,
     Execution,
     FileAccess,
+    ObjectState,
 )
 from provkernel.store.schema import DEF as DEF_EVENT
 from provkernel.store.schema import DELETE as DELETE_EVENT
@@ -131,8 +134,14 @@ def build_context(
         for f in history["files"]
         if f["execution_id"] in runs
     ]
+    states = [
+        ObjectState(row["name"], runs[row["execution_id"]], from_json(json.loads(row["shape"])))
+        for row in history.get("states", ())
+        if row["execution_id"] in runs
+    ]
     return CrashContext(
         crash=crash,
+        states=states,
         history=[run for run_id, run in runs.items() if run_id != crash_id],
         bindings=bindings,
         aliases=aliases,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from provkernel.store.queries import Queries, _rows
@@ -14,9 +15,12 @@ from provkernel.store.queries import Queries, _rows
 MAX_HISTORY = 5000  # executions considered for one diagnosis (the most recent ones)
 
 
-def notebook_history(queries: Queries, notebook_id: int, limit: int = MAX_HISTORY) -> dict[str, Any]:
+def notebook_history(
+    queries: Queries, notebook_id: int, limit: int = MAX_HISTORY, state_names: Iterable[str] = ()
+) -> dict[str, Any]:
     """Executions (oldest first), their symbol events and code facts, epochs with library versions,
-    and data accesses of one notebook.
+    data accesses of one notebook, and the stored object shapes of ``state_names`` (the names a
+    crash is about: loading every shape of a long history would cost more than it tells).
     """
     c = queries.conn
     executions = _rows(
@@ -68,8 +72,21 @@ def notebook_history(queries: Queries, notebook_id: int, limit: int = MAX_HISTOR
             (notebook_id, first),
         )
     )
+    names = sorted(set(state_names))
+    states = []
+    if names and executions:
+        states = _rows(
+            c.execute(
+                "SELECT st.execution_id, n.name, sh.body AS shape FROM states st"
+                " JOIN names n ON n.id = st.name_id JOIN shapes sh ON sh.id = st.shape_id"
+                f" WHERE st.execution_id >= ? AND n.name IN ({','.join('?' * len(names))})"
+                " ORDER BY st.execution_id",
+                (first, *names),
+            )
+        )
     return {
         "executions": executions,
+        "states": states,
         "symbols": dict(symbols),
         "facts": facts,
         "epochs": epochs,
