@@ -60,6 +60,8 @@ def int_digits(value: int) -> int:
 
 def bounded_int_repr(value: int, limit: int = INT_DIGITS_LIMIT) -> str:
     """``repr(value)``, or ``<int with N digits>`` when it would be longer than ``limit`` digits."""
+    if value.bit_length() < 64:  # almost every int a cell defines
+        return repr(value)
     if int_digits(value) > limit:
         return f"<int with about {int_digits(value):,} digits>"
     return repr(value)

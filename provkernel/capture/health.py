@@ -7,12 +7,11 @@ and the recorder shows it under the next cell as a small display (never on the c
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from provkernel.textsafety import clip, safe_text
@@ -41,6 +40,27 @@ class Notice:
             f"<b>provkernel: {escape(self.title)}</b> — {escape(self.detail)}</div>"
         )
         return {"text/plain": text, "text/html": html}
+
+
+class Stage:
+    """The context manager of :meth:`Health.stage` (a class: a dozen stages run per cell, and a
+    generator-based context manager costs several times more)."""
+
+    __slots__ = ("health", "name")
+
+    def __init__(self, health: Health, name: str) -> None:
+        self.health, self.name = health, name
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, exc, tb) -> bool:
+        if exc is None:
+            return False
+        if isinstance(exc, Exception | KeyboardInterrupt):
+            self.health.failed(self.name, exc)
+            return True
+        return False
 
 
 class Health:
@@ -82,17 +102,13 @@ class Health:
             except Exception:
                 log.debug("provkernel: could not store a capture error", exc_info=True)
 
-    @contextlib.contextmanager
-    def stage(self, name: str) -> Iterator[None]:
+    def stage(self, name: str) -> Stage:
         """Run one stage of capture: a failure is counted under ``name`` and the caller goes on.
 
         ``KeyboardInterrupt`` is caught too: IPython would print a traceback for our handler, and
         the cell it arrived in has already finished.
         """
-        try:
-            yield
-        except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - by design
-            self.failed(name, exc)
+        return Stage(self, name)
 
     def raise_notice(self, title: str, detail: str) -> None:
         """Ask for a notice under the next cell (only the first one of a session is ever shown)."""

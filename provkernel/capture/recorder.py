@@ -26,7 +26,6 @@ from provkernel.capture.parsehook import ParseHook
 from provkernel.capture.settings import Settings
 from provkernel.capture.stalewatch import StaleWatch
 from provkernel.capture.stalewatch import notice as stale_notice
-from provkernel.lineage.model import first_line
 from provkernel.log import log_to_file, scrub_log_with
 from provkernel.records import ExecutionRecord, LibraryRecord
 from provkernel.secrets import EnvironmentReads
@@ -380,6 +379,8 @@ class Recorder:
             self.writer.submit(lambda w: w.add_libraries(epoch_id, libraries))
 
     def _stale_notice(self, running: Running, record: ExecutionRecord) -> None:
+        from provkernel.lineage.model import first_line  # only with the notice on
+
         cell = running.cell_id or f"code:{running.code_hash}"
         tag = f"[{running.count}]" if running.count is not None else "[*]"
         label = f"{tag} `{first_line(running.code, 40)}`"
