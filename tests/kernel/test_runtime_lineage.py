@@ -281,3 +281,20 @@ def test_stale_cells_after_a_rerun_with_a_new_parameter(tmp_path, prov_db):
     reasons = {cell["count"]: cell["reasons"] for cell in graph_json(after)["stale"]}
     assert list(reasons) == [3]
     assert reasons[3][0].startswith("[3] read `n_test` from [2]; that cell was re-run as [9] at ")
+
+
+def test_crash_evidence_uses_the_recorded_object_shapes(tmp_path, prov_db):
+    """The column was dropped inside a notebook function: only the shapes recorded after each
+    execution show where it went (the code of the calling cell does not name it)."""
+    cells = [
+        "import pandas as pd\ndf = pd.DataFrame({'Amount': [1.0, 2.0], 'b': [3, 4], 'c': [5, 6]})",
+        "def prepare(frame):\n    frame.drop(columns=['Amount'], inplace=True)",
+        "prepare(df)",
+    ]
+    with Kernel(cwd=tmp_path) as k:
+        for code in cells:
+            assert k.execute(code).status == "ok"
+        crash = k.execute("total = df['Amount'].sum()")
+    diagnosis = crash.data("application/vnd.provkernel.diagnosis+json")[0]
+    assert diagnosis["root_cause"] == "data confusion", diagnosis
+    assert "`df` had 3 columns after In [1], 2 after In [3]: it lost 'Amount' there" in diagnosis["evidence"]
