@@ -222,8 +222,9 @@ STORIES: tuple[Story, ...] = (
         ],
         [0, 1, 2, 1, 3],
         (NB, "model initialization error", None),
-        "fitted `regressor`, but",
-        "re-created it afterwards",
+        # the recorded shapes decide: fitted after [2]'s run, unfitted again after [1]'s second run
+        "was fitted after",
+        "and reset by cell",
         detail="nb specific - execution order",
     ),
     story(
