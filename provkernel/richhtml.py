@@ -28,16 +28,10 @@ from rich.syntax import Syntax
 from rich.table import Column, Table
 from rich.text import Text
 
+from provkernel.theme import ACCENT, BORDER, CODE_FONT, ERROR, INFO, SUCCESS, UI_FONT, WARN
+
 HTML_WIDTH = 160  # columns a renderable built for a width is built at for HTML (wider than a terminal)
 CLIP = 80  # characters of a no-wrap cell shown before the rest moves into its title
-UI_FONT = "var(--jp-ui-font-family,-apple-system,BlinkMacSystemFont,'Segoe UI',Helvetica,Arial,sans-serif)"
-CODE_FONT = "var(--jp-code-font-family,Menlo,Consolas,'DejaVu Sans Mono',monospace)"
-BORDER = "var(--jp-border-color2,rgba(128,128,128,.35))"
-ERROR = "var(--jp-error-color1,#d32f2f)"
-WARN = "var(--jp-warn-color1,#e08a1e)"
-SUCCESS = "var(--jp-success-color1,#388e3c)"
-INFO = "var(--jp-info-color1,#0288d1)"
-ACCENT = "var(--jp-mirror-editor-keyword-color,#9c27b0)"
 # the terminal's standard colours as theme colours (the 16 ANSI numbers, bright ones folded in)
 ANSI = {1: ERROR, 2: SUCCESS, 3: WARN, 4: INFO, 5: ACCENT, 6: INFO}
 # rich's text attributes as CSS (reverse video as an outline: a swapped background would fight the theme)

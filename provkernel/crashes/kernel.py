@@ -42,6 +42,7 @@ class CrashDiagnoser:
     def __init__(self, recorder) -> None:
         self.recorder = recorder
         self._queries = None
+        self._facts: dict[str, dict] = {}  # code hash → facts, parsed once per kernel
         self._fingerprinter = Fingerprinter()
         self._notebooks = SavedNotebooks()
         self.seconds: deque[float] = deque(maxlen=100)
@@ -133,7 +134,9 @@ class CrashDiagnoser:
             if self._queries is None:
                 self._queries = Queries.open(self.recorder.db_path)
             notebook = next(n for n in self._queries.notebooks() if n["path"] == self.recorder.notebook)
-            history = notebook_history(self._queries, notebook["id"], state_names=names)
+            history = notebook_history(
+                self._queries, notebook["id"], state_names=names, facts_cache=self._facts
+            )
             return build_context(history, execution_id, self.recorder.epoch_number)
         except Exception as exc:  # noqa: BLE001 - the diagnosis falls back to the live state or the traceback
             self.recorder.capture_failed("crash context", exc)

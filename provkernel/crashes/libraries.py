@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable
 from functools import cache
-from importlib import resources
 from typing import Any
 
+from provkernel.crashes.datafiles import load_table
 from provkernel.crashes.taxonomy import LIBRARIES
 
 
 @cache
 def _tables() -> dict[str, Any]:
-    text = resources.files("provkernel.crashes").joinpath("libraries.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
+    return load_table("libraries.toml")
 
 
 _T = _tables()

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from provkernel.crashes.diagnosis import Diagnosis
-from provkernel.richhtml import WARN
+from provkernel.theme import WARN
 
 MIME_TYPE = "application/vnd.provkernel.diagnosis+json"
 # The theme's warning colour as the accent (fallback for frontends without JupyterLab's variables);

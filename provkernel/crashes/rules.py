@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
 # Library policies for a rule.
 AUTO = "auto"  # attribute from frames, exception and crash line
 FRAMES = "frames"  # only when a library frame shows it (plain programming errors)
 MESSAGE = "message"  # what the exception or message names first (the framework that ran out), then as AUTO
+
+from provkernel.crashes.datafiles import load_table
 
 
 @dataclass(frozen=True)
@@ -101,8 +101,7 @@ def _from_table(entry: dict[str, Any]) -> Rule:
 
 @cache
 def _table() -> dict[str, Any]:
-    text = resources.files("provkernel.crashes").joinpath("signals.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
+    return load_table("signals.toml")
 
 
 @cache

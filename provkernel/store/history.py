@@ -16,11 +16,18 @@ MAX_HISTORY = 5000  # executions considered for one diagnosis (the most recent o
 
 
 def notebook_history(
-    queries: Queries, notebook_id: int, limit: int = MAX_HISTORY, state_names: Iterable[str] = ()
+    queries: Queries,
+    notebook_id: int,
+    limit: int = MAX_HISTORY,
+    state_names: Iterable[str] = (),
+    facts_cache: dict[str, dict] | None = None,
 ) -> dict[str, Any]:
     """Executions (oldest first), their symbol events and code facts, epochs with library versions,
     data accesses of one notebook, and the stored object shapes of ``state_names`` (the names a
     crash is about: loading every shape of a long history would cost more than it tells).
+
+    ``facts_cache``: code hash → parsed facts, kept by a caller that asks again (a kernel's crash
+    diagnosis): facts never change for a code text, and parsing them is most of the work.
     """
     c = queries.conn
     executions = _rows(
@@ -42,11 +49,15 @@ def notebook_history(
     ):
         symbols[execution_id].append((name, kind))
     hashes = {x["code_hash"] for x in executions}
-    facts = {}
-    for code_hash, text in c.execute(
-        f"SELECT hash, facts FROM code WHERE hash IN ({','.join('?' * len(hashes))})", tuple(hashes)
-    ):
-        facts[code_hash] = json.loads(text) if text else {}
+    cache = facts_cache if facts_cache is not None else {}
+    missing = tuple(h for h in hashes if h not in cache)
+    for start in range(0, len(missing), 500):
+        chunk = missing[start : start + 500]
+        for code_hash, text in c.execute(
+            f"SELECT hash, facts FROM code WHERE hash IN ({','.join('?' * len(chunk))})", chunk
+        ):
+            cache[code_hash] = json.loads(text) if text else {}
+    facts = {h: cache[h] for h in hashes if h in cache}
     epochs = _rows(
         c.execute(
             "SELECT id, number, executable, started FROM epochs WHERE notebook_id = ? ORDER BY number",
