@@ -6,8 +6,10 @@ interpreter, so tests never depend on (or touch) what is installed on the machin
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,3 +49,22 @@ def prov_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "prov.sqlite"
     monkeypatch.setenv("PROVKERNEL_DB", str(path))
     return path
+
+
+class _CsvHandler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"a,b\n1,2\n")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def csv_server() -> Iterator[int]:
+    """A loopback HTTP server answering every GET with a small CSV; yields its port."""
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), _CsvHandler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield httpd.server_address[1]
+    httpd.shutdown()

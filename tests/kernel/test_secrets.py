@@ -3,10 +3,8 @@ text, no report and no export; URL passwords are masked; ``redact`` cleans histo
 
 from __future__ import annotations
 
-import http.server
 import subprocess
 import sys
-import threading
 
 import pytest
 
@@ -17,26 +15,8 @@ SETTING = "abcdefgh123"  # PLAIN_SETTING: an ordinary name, read by a cell, so a
 TYPED = "zq-9876543210"  # typed into a cell: only `redact --value` can know it
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"a,b\n1,2\n")
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
-def server():
-    httpd = http.server.HTTPServer(("127.0.0.1", 0), _Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield httpd.server_address[1]
-    httpd.shutdown()
-
-
-@pytest.fixture(scope="module")
-def recorded(tmp_path_factory, server):
+def recorded(tmp_path_factory, csv_server):
     tmp = tmp_path_factory.mktemp("secrets")
     db = tmp / "prov.sqlite"
     nb = tmp / "secrets.ipynb"
@@ -44,7 +24,7 @@ def recorded(tmp_path_factory, server):
     cells = [
         'from os import environ as ENV\ndsn = ENV["DB_PASSWORD"]',
         "import os\ndef setting(name):\n    return os.environ.get(name)\ntok = setting('PLAIN_SETTING')",
-        f"url = f'http://ana:{{dsn}}@127.0.0.1:{server}/data.csv'\nnote = 'token is ' + tok",
+        f"url = f'http://ana:{{dsn}}@127.0.0.1:{csv_server}/data.csv'\nnote = 'token is ' + tok",
         (
             "import urllib.request\n"
             "req = urllib.request.Request(url.replace('ana:' + dsn + '@', ''))\n"

@@ -6,7 +6,6 @@ import hashlib
 import http.client
 import http.server
 import os
-import threading
 import urllib.request
 
 import pytest
@@ -86,31 +85,16 @@ def test_access_collector_fingerprints_files_and_skips_code(tmp_path):
     assert [a.location for a in collector.drain()] == [str(small)]
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"a,b\n1,2\n")
-
-    def log_message(self, *args):
-        pass
-
-
-def test_urls_are_recorded_from_urllib_and_http_client():
-    server = http.server.HTTPServer(("127.0.0.1", 0), _Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    port = server.server_address[1]
+def test_urls_are_recorded_from_urllib_and_http_client(csv_server):
+    port = csv_server
     collector = AccessCollector()
     collector.install()
-    try:
-        collector.start()
-        urllib.request.urlopen(f"http://127.0.0.1:{port}/data.csv?x=1").read()
-        conn = http.client.HTTPConnection("127.0.0.1", port)
-        conn.request("GET", "/raw.csv")
-        conn.getresponse().read()
-        urls = sorted(a.location for a in collector.drain() if a.kind == "url")
-    finally:
-        server.shutdown()
+    collector.start()
+    urllib.request.urlopen(f"http://127.0.0.1:{port}/data.csv?x=1").read()
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    conn.request("GET", "/raw.csv")
+    conn.getresponse().read()
+    urls = sorted(a.location for a in collector.drain() if a.kind == "url")
     assert urls == [f"http://127.0.0.1:{port}/data.csv?x=1", f"http://127.0.0.1:{port}/raw.csv"]
 
 
