@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
+import threading
 import time
 import weakref
 
@@ -58,6 +60,28 @@ def _attach_features(shell, recorder: Recorder) -> None:
         log.exception("provkernel: magics unavailable")
     if recorder.settings.diagnose_crashes:
         recorder.listeners.append(LazyDiagnoser(recorder))
+    _sweep_bugdoc_orphans(recorder.db_path)
+
+
+def _sweep_bugdoc_orphans(database: str | None) -> None:
+    """Kill what a ``%bugdoc`` run of a SIGKILLed kernel left behind (a grandchild that called
+    ``setsid``), now rather than at the next ``%bugdoc``. Only runs are registered beside the database,
+    so a kernel that never saw one pays a directory check; the sweep itself runs on a thread, since
+    it reads every process's environment."""
+    if database is None or not os.path.isdir(os.path.join(os.path.dirname(database), "bugdoc-runs")):
+        return
+
+    def sweep() -> None:
+        try:
+            from provkernel.bugdoc.notebook.reaper import sweep as sweep_runs
+
+            killed = sweep_runs(database)
+            if killed:
+                log.info("provkernel: killed %d processes left by a %%bugdoc run of a killed kernel", killed)
+        except Exception:
+            log.exception("provkernel: sweeping processes of earlier %bugdoc runs failed")
+
+    threading.Thread(target=sweep, name="provkernel-sweep", daemon=True).start()
 
 
 class LazyDiagnoser:

@@ -60,11 +60,21 @@ def test_sigkill_of_the_kernel_leaves_no_process_of_the_run(prov_db, tmp_path):
         os.kill(k.km.provisioner.process.pid, signal.SIGKILL)
         # the template and the instance's child die with the kernel (PR_SET_PDEATHSIG, the closed pipe)
         assert wait_until(lambda: not any(alive(p) for p in workers), 10), "worker processes survived"
-        # the grandchild left the process group and its parent is gone: only the sweep can find it
+        # the grandchild left the process group and its parent is gone: only the sweep can find it,
+        # which the next kernel on the database runs as it starts
         assert all(alive(p) for p in escaped)
-        assert sweep(prov_db) == len(escaped)
-        assert wait_until(lambda: not any(alive(p) for p in escaped), 10), "the setsid grandchild survived"
-        assert not list(registry(prov_db).glob("*.json"))
+        nxt = Kernel(cwd=tmp_path)
+        try:
+            assert wait_until(lambda: not any(alive(p) for p in escaped), 10), (
+                "the setsid grandchild survived"
+            )
+            assert wait_until(lambda: not list(registry(prov_db).glob("*.json")), 5), (
+                "the run is still registered"
+            )
+            assert nxt.execute("print('after the sweep')").outputs[0]["text"] == "after the sweep\n"
+        finally:
+            nxt.shutdown()
+        assert sweep(prov_db) == 0
     finally:
         for pid in escaped:
             try:

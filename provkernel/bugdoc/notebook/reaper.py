@@ -7,7 +7,8 @@ group) or whose parent already died. So every process of a run carries a token i
 (:data:`TOKEN_ENV`, inherited by all descendants, ``setsid`` or not), and the run is registered in a file
 beside the database with its owner's pid and start time. When the run ends, and at the start of every later
 run, processes carrying the token of a run whose owner is gone (or that ended) are killed: after a SIGKILL of
-the kernel, the next ``%bugdoc`` (or ``provkernel bugdoc``) sweeps what survived. Linux only (``/proc``).
+the kernel, the next kernel to start on the database (or the next ``%bugdoc``, ``provkernel bugdoc``) sweeps
+what survived. Linux only (``/proc``).
 """
 
 from __future__ import annotations
@@ -23,9 +24,12 @@ from pathlib import Path
 TOKEN_ENV = "PROVKERNEL_BUGDOC_RUN"
 
 
+REGISTRY = "bugdoc-runs"  # the kernel looks for it at start without importing this package
+
+
 def registry(database: str | os.PathLike) -> Path:
     """Where runs are registered: ``bugdoc-runs`` beside the database."""
-    return Path(database).resolve().parent / "bugdoc-runs"
+    return Path(database).resolve().parent / REGISTRY
 
 
 def start_time(pid: int) -> int | None:
