@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from provkernel.capture.fingerprint import columns as frame_columns
 from provkernel.lineage.graph import execution, in_order
 
 
@@ -54,13 +55,6 @@ class Column:
         """Every execution that created, changed or dropped it, in order."""
         runs = [self.created, *(c.execution_id for c in self.changes)]
         return [*runs, self.dropped] if self.dropped is not None else runs
-
-
-def frame_columns(shape: tuple | None) -> dict[str, str] | None:
-    """Column → dtype of a DataFrame shape; None for anything else (or a frame too wide to list)."""
-    if shape and shape[0] == "DataFrame" and len(shape) == 3 and isinstance(shape[2], tuple):
-        return {name: dtype for name, dtype in shape[2]}
-    return None
 
 
 def frame_history(graph: nx.DiGraph, name: str) -> list[tuple[int, dict[str, str]]]:

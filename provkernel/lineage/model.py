@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from provkernel.capture.fingerprint import from_json
 from provkernel.secrets import mask_url_credentials
 
 USE, DEF, UPDATE, DELETE = 0, 1, 2, 3  # symbol event kinds, as stored (store.schema)
@@ -117,11 +118,7 @@ class State:
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> State:
         """From a row of ``Queries.states``."""
-        return cls(row["execution_id"], row["name"], _tuples(json.loads(row["shape"])))
-
-
-def _tuples(data: Any) -> Any:
-    return tuple(_tuples(x) for x in data) if isinstance(data, list) else data
+        return cls(row["execution_id"], row["name"], from_json(json.loads(row["shape"])))
 
 
 @dataclass(frozen=True)
