@@ -16,6 +16,7 @@ import nbformat
 from jupyter_client.manager import KernelManager
 
 from provkernel.capture.identity import SESSION_ENV
+from provkernel.crashes.render import MIME_TYPE
 
 
 @dataclass
@@ -35,6 +36,13 @@ class Reply:
 
     def data(self, mime: str) -> list[Any]:
         return [o["data"][mime] for o in self.outputs if mime in o.get("data", {})]
+
+
+def observable(reply: Reply) -> tuple:
+    """What a user's own code shows: status, error name, stream text and rich output data (the prov
+    kernel's crash diagnosis, an addition of its own, left out)."""
+    data = [o["data"].get("text/plain") for o in reply.outputs if "data" in o and MIME_TYPE not in o["data"]]
+    return reply.status, (reply.error or {}).get("ename"), reply.stdout(), reply.stderr(), data
 
 
 class Kernel:

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.kernel.helpers import Kernel, flush, query
-from tests.kernel.test_hostile_cells import observable
+from tests.kernel.helpers import Kernel, flush, observable, query
 
 BOOM = "def _boom(*a, **k):\n    raise RuntimeError('injected failure')\n"
 # stage → (code that breaks it, code that restores it); run in the prov kernel only

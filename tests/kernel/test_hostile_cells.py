@@ -6,8 +6,7 @@ import time
 
 import pytest
 
-from provkernel.crashes.render import MIME_TYPE
-from tests.kernel.helpers import Kernel, flush, query
+from tests.kernel.helpers import Kernel, flush, observable, query
 
 SLOW = (
     "import time\n"
@@ -49,12 +48,6 @@ CELLS = [
     ("repr raises", REPR_RAISES),
     ("last", "final = after + total"),
 ]
-
-
-def observable(reply) -> tuple:
-    """What the user's own code shows (provkernel's diagnosis display left out)."""
-    data = [o["data"].get("text/plain") for o in reply.outputs if "data" in o and MIME_TYPE not in o["data"]]
-    return reply.status, (reply.error or {}).get("ename"), reply.stdout(), reply.stderr(), data
 
 
 @pytest.fixture(scope="module")

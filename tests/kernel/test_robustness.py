@@ -6,7 +6,7 @@ import asyncio
 
 from provkernel.crashes.render import MIME_TYPE
 from provkernel.headless import async_execute_notebook
-from tests.kernel.helpers import Kernel, flush, notebook, query
+from tests.kernel.helpers import Kernel, flush, notebook, observable, query
 
 INJECT = """
 from provkernel.capture.extension import recorder_for
@@ -19,20 +19,13 @@ _recorder.namespace.after = _boom
 USER_CELLS = ["result = 6 * 7\nprint('printed', result)\nresult", "undefined_name", "{'ok': result}"]
 
 
-def _observable(reply):
-    """What a user's own code shows: status, error name, stream text and rich output data (the prov
-    kernel's crash diagnosis, an addition of its own, left out)."""
-    data = [o["data"].get("text/plain") for o in reply.outputs if "data" in o and MIME_TYPE not in o["data"]]
-    return reply.status, (reply.error or {}).get("ename"), reply.stdout(), reply.stderr(), data
-
-
 def test_injected_capture_failure_leaves_user_cells_unchanged(prov_db, tmp_path):
     with Kernel("python3", cwd=tmp_path) as stock:
-        expected = [_observable(stock.execute(code)) for code in USER_CELLS]
+        expected = [observable(stock.execute(code)) for code in USER_CELLS]
     with Kernel(cwd=tmp_path) as k:
         assert k.execute(INJECT).status == "ok"
         replies = [k.execute(code) for code in USER_CELLS]
-        got = [_observable(reply) for reply in replies]
+        got = [observable(reply) for reply in replies]
         status = k.execute("%prov status")
         flush(k)
     assert got == expected

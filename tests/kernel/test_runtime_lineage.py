@@ -10,8 +10,7 @@ import sys
 
 import pytest
 
-from tests.kernel.helpers import Kernel, flush, query
-from tests.kernel.test_hostile_cells import observable
+from tests.kernel.helpers import Kernel, flush, observable, query
 
 KINDS = {0: "use", 1: "def", 2: "update", 3: "delete"}
 ALIASED = (

@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from provkernel.store.database import connect, transaction
-from tests.kernel.helpers import Kernel, flush, query
-from tests.kernel.test_hostile_cells import observable
+from tests.kernel.helpers import Kernel, flush, observable, query
 
 CELLS = [f"v{i} = {i} * 2\nprint(v{i})" for i in range(10)]
 
