@@ -26,6 +26,7 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 
 from provkernel.capture.facts import CodeFacts, ScopeFacts
+from provkernel.capture.fingerprint import instance_dict
 
 MAX_SCOPES = 200  # functions followed per execution
 MAX_FILES = 4096  # cell files remembered
@@ -125,7 +126,7 @@ class CallResolver:
         found = _static_function(owner, attr)
         if found is None:
             # an attribute holding a function (obj.handler = f), looked up without running descriptors
-            value = _instance_dict(target).get(attr)
+            value = instance_dict(target).get(attr)
             return [(value, None)] if isinstance(value, types.FunctionType) else []
         return [(found, owner)]
 
@@ -169,11 +170,3 @@ def _static_function(owner: type, name: str) -> types.FunctionType | None:
             value = value.__func__
         return value if isinstance(value, types.FunctionType) else None
     return None
-
-
-def _instance_dict(obj: object) -> dict:
-    try:
-        state = object.__getattribute__(obj, "__dict__")
-    except (AttributeError, TypeError):
-        return {}
-    return state if type(state) is dict else {}

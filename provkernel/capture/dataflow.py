@@ -45,9 +45,9 @@ def _system_prefixes(extra: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted({os.path.join(os.path.realpath(d), "") for d in dirs if d}))
 
 
-def _raw_prefixes(extra: Iterable[str]) -> tuple[str, ...]:
-    """The same directories as given (not resolved): what paths look like when code opens them."""
-    real = _system_prefixes(extra)
+def _raw_prefixes(real: tuple[str, ...], extra: Iterable[str]) -> tuple[str, ...]:
+    """``real`` (the resolved system prefixes) plus the directories as given, not resolved: what paths
+    look like when code opens them."""
     given = {os.path.join(os.path.abspath(d), "") for d in (sys.prefix, sys.base_prefix, *extra) if d}
     return tuple(sorted(set(real) | given))
 
@@ -63,7 +63,7 @@ class AccessCollector:
         self._active = [False]
         extra = [*ignore_dirs, tempfile.gettempdir() + "/matplotlib"]
         self._prefixes = _system_prefixes(extra)
-        self._raw_prefixes = _raw_prefixes(extra)
+        self._raw_prefixes = _raw_prefixes(self._prefixes, extra)
         self._real: dict[str, str] = {}
         self._ignored_files: set[str] = set()
         self._installed = False

@@ -139,7 +139,7 @@ def fitted_attributes(obj: Any) -> dict[str, tuple | None]:
 
     Returns each fitted attribute with the shape of its value when that is a NumPy array.
     """
-    state = _instance_dict(obj)
+    state = instance_dict(obj)
     fitted = {}
     for name, value in state.items():
         if name.endswith("_") and not name.startswith("_"):
@@ -152,7 +152,7 @@ def fitted_attributes(obj: Any) -> dict[str, tuple | None]:
 
 def _estimator(obj: Any) -> Fingerprint:
     fitted = tuple(sorted(fitted_attributes(obj).items()))
-    steps = _instance_dict(obj).get("steps")
+    steps = instance_dict(obj).get("steps")
     inner: tuple = ()
     if type(steps) is list:  # Pipeline: fitted state lives in its steps
         inner = tuple(
@@ -168,17 +168,18 @@ def _is_estimator(kind: type) -> bool:
     return hasattr(kind, "fit") and hasattr(kind, "get_params")
 
 
-def _instance_dict(obj: Any) -> dict:
+def instance_dict(obj: Any) -> dict:
+    """The object's own ``__dict__`` read without running descriptors or ``__getattr__`` ({} if none)."""
     try:
         state = object.__getattribute__(obj, "__dict__")
-    except AttributeError:
+    except (AttributeError, TypeError):
         return {}
     return state if type(state) is dict else {}
 
 
 def _generic(obj: Any) -> Fingerprint:
     """An object we know nothing about: the identities of its attributes (rebinding ``self.x``)."""
-    state = _instance_dict(obj)
+    state = instance_dict(obj)
     if not state:
         return ("object", type(obj).__qualname__, 0, 0)
     values = list(state.values())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -72,7 +72,6 @@ class Health:
 
     def __init__(self, store: Callable[[str, str], None] | None = None) -> None:
         self.failures: Counter[str] = Counter()
-        self.recent: deque[str] = deque(maxlen=20)
         self.store = store
         self._lock = threading.Lock()
         self._notice: Notice | None = None
@@ -89,7 +88,6 @@ class Health:
         message = clip(safe_text(f"{type(exc).__name__}: {exc}"), MESSAGE_LIMIT)
         with self._lock:
             self.failures[stage] += 1
-            self.recent.append(f"{stage}: {message}")
             key, now = (stage, type(exc).__name__), time.monotonic()
             first = now - self._logged.get(key, -1e9) > 60
             if first:

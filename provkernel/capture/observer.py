@@ -95,8 +95,9 @@ class ExecutionObserver:
     # --- after -----------------------------------------------------------------------
     def finished(
         self, running: Running, exception: BaseException | None
-    ) -> tuple[ExecutionRecord, CodeFacts]:
-        """The record of an execution that just ended (``exception``: what it raised, if anything)."""
+    ) -> tuple[ExecutionRecord, CodeFacts, BaseException | None]:
+        """The record of an execution that just ended (``exception``: what it raised, if anything), its
+        code's facts, and the exception the user saw (a result whose display raised counts too)."""
         with self.stage("data"):
             self.files.stop()
         exception = exception or self.display_error()
@@ -111,7 +112,7 @@ class ExecutionObserver:
             record.data = self.files.drain()
         with self.stage("outputs"):
             record.outputs = self.outputs.records
-        return record, facts
+        return record, facts, exception
 
     def error_record(self, execution_id: int, exception: BaseException | None) -> ExecutionRecord:
         """A record with the execution's status as the user saw it, and a bounded, scrubbed error."""

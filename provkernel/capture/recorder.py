@@ -29,7 +29,7 @@ from provkernel.capture.stalewatch import notice as stale_notice
 from provkernel.log import log_to_file, scrub_log_with
 from provkernel.records import ExecutionRecord, LibraryRecord
 from provkernel.secrets import EnvironmentReads
-from provkernel.store.background import BackgroundWriter
+from provkernel.store.background import USER_ACTIONABLE, BackgroundWriter
 from provkernel.store.database import StoreError, connect, default_path
 from provkernel.store.schema import DEF, UPDATE
 from provkernel.store.writer import Writer, execution_id
@@ -38,8 +38,6 @@ log = logging.getLogger("provkernel")
 
 # A request timestamp from the kernel older than this belongs to some other request.
 REQUEST_MAX_AGE_S = 5.0
-# Reasons the database cannot be written that the user must act on (a lock is waited out quietly).
-USER_ACTIONABLE = ("readonly", "read-only", "disk is full", "disk i/o error", "unable to open")
 
 
 class Recorder:
@@ -82,11 +80,6 @@ class Recorder:
     def errors(self) -> int:
         """Failures of our own code in this kernel session."""
         return self.health.total
-
-    @property
-    def recent_errors(self):
-        """The latest failure messages."""
-        return self.health.recent
 
     @property
     def epoch_id(self) -> int | None:
@@ -299,8 +292,7 @@ class Recorder:
             if exception is not None and self.listeners:
                 self._notify_unrecorded(result, exception)  # diagnosis still works without a database
             return
-        record, facts = self.observer.finished(running, exception)
-        exception = exception or self.observer.display_error()
+        record, facts, exception = self.observer.finished(running, exception)
         with self.stage("data"):
             self._hash_later(running.execution_id, self.files.pending_hashes)
         with self.stage("libraries"):

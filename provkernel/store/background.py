@@ -32,15 +32,9 @@ MAX_BATCH = 256
 LINGER_S = 0.05
 MAX_PENDING = 100_000  # records kept while the database is unavailable, beyond which new ones are dropped
 BACKOFF_S = (0.5, 1, 2, 5, 10, 30)
-UNAVAILABLE_MESSAGES = (
-    "readonly",
-    "read-only",
-    "disk is full",
-    "disk i/o error",
-    "unable to open",
-    "database is locked",
-    "database is busy",
-)
+# Reasons the database cannot be written that the user must act on (a lock is waited out quietly).
+USER_ACTIONABLE = ("readonly", "read-only", "disk is full", "disk i/o error", "unable to open")
+UNAVAILABLE_MESSAGES = (*USER_ACTIONABLE, "database is locked", "database is busy")
 
 
 def unavailable_reason(exc: BaseException) -> str | None:
