@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from provkernel.records import EpochFacts, ExecutionRecord, LibraryRecord
 from provkernel.store.database import transaction
-from provkernel.textsafety import safe_text
+from provkernel.textsafety import clip, safe_text
 
 
 def _t(value: str | None) -> str | None:
@@ -352,7 +352,7 @@ class Writer:
         """Remember a failure of our own code (shown by ``%prov status``)."""
         self.conn.execute(
             "INSERT INTO capture_errors(epoch_id, time, stage, message) VALUES (?, ?, ?, ?)",
-            (epoch_id, time, stage, _t(message[:2000])),
+            (epoch_id, time, stage, _t(clip(message, 2000))),  # head and tail, as everything we bound
         )
 
     def end_epoch(self, epoch_id: int, time: float) -> None:
