@@ -186,7 +186,7 @@ class Recorder:
         with self.stage("aborted"):
             self.epochs.ensure(self.writer, self.last_writer)
             digest = code_hash(code)
-            facts, _ = self.facts.get(self._transform(code), digest)
+            facts = self.observer.facts_of(code, self._transform(code))
             args = (
                 self._next_id(),
                 self.epoch_id,
@@ -323,11 +323,12 @@ class Recorder:
 
     def _notify_unrecorded(self, result, exception: BaseException) -> None:
         record = self.observer.error_record(0, exception)
-        code = getattr(result.info, "raw_cell", "") if result.info is not None else ""
-        count = result.execution_count if result.info is not None and result.info.store_history else None
-        self._notify(
-            Finished(0, None, record, self.facts.get(code, code_hash(code))[0], code, None, count, exception)
-        )
+        info = result.info
+        code = getattr(info, "raw_cell", "") if info is not None else ""
+        count = result.execution_count if info is not None and info.store_history else None
+        # the facts of the code IPython ran (a magic line is transformed first), as for recorded cells
+        facts = self.observer.facts_of(code, _transformed(info) if info is not None else code)
+        self._notify(Finished(0, None, record, facts, code, None, count, exception))
 
     # --- helpers ----------------------------------------------------------------------
     def _hash_later(self, execution: int, pending) -> None:
