@@ -27,12 +27,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from jupyter_client.manager import KernelManager
+from kernels import start
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_WORKLOAD = ROOT.parent / "shared" / "bench" / "fib_notebook.py"
 REPORT_AT = (1, 2, 3, 4, 5, 10, 20)
-HISTORY = "--HistoryManager.hist_file=:memory:"
 
 
 def load_workload(path: Path):
@@ -40,17 +39,6 @@ def load_workload(path: Path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.fib_notebook
-
-
-def start(kernel: str, env: dict[str, str]) -> tuple[KernelManager, object, float]:
-    """Start a kernel; returns (manager, client, seconds until it answered kernel_info)."""
-    km = KernelManager(kernel_name=kernel)
-    began = time.perf_counter()
-    km.start_kernel(extra_arguments=[HISTORY], env=env)
-    kc = km.client()
-    kc.start_channels()
-    kc.wait_for_ready(timeout=120)
-    return km, kc, time.perf_counter() - began
 
 
 def run_epoch(kernel: str, sources: list[str], env: dict[str, str]) -> tuple[float, float]:
