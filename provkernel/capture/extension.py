@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import atexit
 import logging
-import os
 import threading
 import time
 import weakref
@@ -12,6 +11,7 @@ import weakref
 from provkernel.capture.recorder import Recorder
 from provkernel.capture.settings import Settings
 from provkernel.log import kernel_logger
+from provkernel.store.database import BUGDOC_RUNS, beside
 
 log = logging.getLogger("provkernel")
 
@@ -68,7 +68,7 @@ def _sweep_bugdoc_orphans(database: str | None) -> None:
     ``setsid``), now rather than at the next ``%bugdoc``. Only runs are registered beside the database,
     so a kernel that never saw one pays a directory check; the sweep itself runs on a thread, since
     it reads every process's environment."""
-    if database is None or not os.path.isdir(os.path.join(os.path.dirname(database), "bugdoc-runs")):
+    if database is None or not beside(database, BUGDOC_RUNS).is_dir():
         return
 
     def sweep() -> None:

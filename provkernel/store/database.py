@@ -24,6 +24,15 @@ class StoreError(Exception):
     """The database cannot be used; the message says what to do."""
 
 
+BUGDOC_RUNS = "bugdoc-runs"  # %bugdoc runs in progress, swept after a killed kernel (bugdoc reaper)
+BUGDOC_ENVS = "bugdoc-envs"  # --vary-package environments (bugdoc.notebook.environments)
+
+
+def beside(database: str | os.PathLike, name: str) -> Path:
+    """A folder of ours next to the database file."""
+    return Path(database).resolve().parent / name
+
+
 def default_path() -> Path:
     """``$PROVKERNEL_DB``, else ``<jupyter data dir>/provkernel/provenance.sqlite``."""
     env = os.environ.get(ENV_VAR)

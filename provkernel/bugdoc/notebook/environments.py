@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from provkernel.errors import UsageError
+from provkernel.store.database import BUGDOC_ENVS, beside
 
 READY = "provkernel-env.json"
 BUILD_TIMEOUT_S = 900
@@ -88,7 +89,7 @@ def kernel_paths() -> list[str]:
 
 def environment_root(database: str | os.PathLike) -> Path:
     """Where environments are kept: ``bugdoc-envs`` beside the database."""
-    return Path(database).resolve().parent / "bugdoc-envs"
+    return beside(database, BUGDOC_ENVS)
 
 
 def key_of(versions: dict[str, str], index_args: list[str]) -> str:

@@ -21,15 +21,14 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from provkernel.store.database import BUGDOC_RUNS, beside
+
 TOKEN_ENV = "PROVKERNEL_BUGDOC_RUN"
-
-
-REGISTRY = "bugdoc-runs"  # the kernel looks for it at start without importing this package
 
 
 def registry(database: str | os.PathLike) -> Path:
     """Where runs are registered: ``bugdoc-runs`` beside the database."""
-    return Path(database).resolve().parent / REGISTRY
+    return beside(database, BUGDOC_RUNS)
 
 
 def start_time(pid: int) -> int | None:
