@@ -17,7 +17,6 @@ import collections
 import logging
 import sqlite3
 import threading
-import time
 from collections.abc import Callable
 
 from provkernel.store.writer import Writer
@@ -96,8 +95,7 @@ class BackgroundWriter:
         """
         if self.unavailable is not None:
             raise TimeoutError(f"the database cannot be written now: {self.unavailable}")
-        outcome: list = []
-        done = threading.Event()
+        outcome: list = []  # one entry per run: a batch that fails is replayed record by record
 
         def operation(writer: Writer) -> None:
             try:
@@ -105,14 +103,13 @@ class BackgroundWriter:
             except BaseException as exc:
                 outcome.append((False, exc))
                 raise
-            finally:
-                done.set()
 
         self.submit(operation)
-        self._urgent.set()
-        self._wake.set()
-        if not done.wait(timeout) or not outcome:
+        # flush's marker is set once the operation's transaction is over (committed, or replayed alone)
+        if not self.flush(timeout) or not outcome:
             raise TimeoutError("the provenance writer did not answer")
+        if self.unavailable is not None:
+            raise TimeoutError(f"the database cannot be written now: {self.unavailable}")
         ok, value = outcome[-1]
         if not ok:
             raise value
@@ -184,7 +181,7 @@ class BackgroundWriter:
                         self.unavailable,
                     )
                     return
-                time.sleep(BACKOFF_S[min(failures, len(BACKOFF_S) - 1)])
+                self._urgent.wait(BACKOFF_S[min(failures, len(BACKOFF_S) - 1)])  # close() cuts it short
                 failures += 1
                 self._wake.set()
                 continue

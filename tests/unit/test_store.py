@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 
 import pytest
@@ -72,3 +73,33 @@ def test_background_writer_batches_and_isolates_a_bad_record(tmp_path):
     with pytest.raises(NotebookNotFound, match="/nb.ipynb"):
         queries.find_notebook("other.ipynb")
     assert queries.find_notebook("nb.ipynb")["path"] == "/nb.ipynb"
+
+
+def test_call_answers_after_its_transaction_committed_and_with_the_run_that_stuck(tmp_path):
+    """A record failing in the same batch rolls the batch back and replays each record alone: the
+    caller of ``call`` must get the outcome of the replay that was committed, once it is committed."""
+    writer = Writer(connect(tmp_path / "p.sqlite"))
+    epoch, _ = writer.begin_epoch("/nb.ipynb", FACTS)
+    background = BackgroundWriter(writer, lambda stage, exc: None)
+    runs = []
+
+    def insert(w: Writer) -> int:
+        runs.append(1)
+        w.start_execution(execution_id(epoch, 1), epoch, 1, "c1", "h1", "a = 1", dict, 1.0)
+        return len(runs)
+
+    background._urgent.set()  # hold the batch open until the failing record is queued too
+    background.submit(lambda w: time.sleep(0.2))
+    time.sleep(0.05)
+    result = []
+    caller = threading.Thread(target=lambda: result.append(background.call(insert)))
+    caller.start()
+    time.sleep(0.02)
+    # the failing record takes a while: a caller told at its first run would already have returned
+    background.submit(lambda w: (time.sleep(0.2), w.conn.execute("INSERT INTO no_such_table VALUES (1)")))
+    caller.join(10)
+    background.close()
+    assert runs == [1, 1]  # once in the batch that was rolled back, once alone
+    assert result == [2]  # the run that was committed
+    queries = Queries.open(tmp_path / "p.sqlite")
+    assert [r["count"] for r in queries.executions(queries.notebooks()[0]["id"])] == [1]
