@@ -196,15 +196,22 @@ class CellVisitor(ast.NodeVisitor):
 
     # --- statements ---------------------------------------------------------------
     def visit_Assign(self, node: ast.Assign) -> None:
+        self._assign(node.targets, node.value)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self._assign([node.target], node.value)
+
+    def _assign(self, targets: list[ast.expr], value: ast.expr) -> None:
         self.saw_environ = False
-        self._assigned_lambda = node.value if isinstance(node.value, ast.Lambda) else None
-        self.visit(node.value)
+        self._assigned_lambda = value if isinstance(value, ast.Lambda) else None
+        self.visit(value)
         environ = self.saw_environ
-        for target in node.targets:
+        for target in targets:
             self._bind_target(target)
         if self.depth == 0:
-            literal = literal_source(node.value)
-            for target in node.targets:
+            literal = literal_source(value)
+            for target in targets:
                 if isinstance(target, ast.Name):
                     if environ:
                         self.from_environ.add(target.id)
@@ -212,19 +219,6 @@ class CellVisitor(ast.NodeVisitor):
                         self.parameters[target.id] = literal
                     else:
                         self.parameters.pop(target.id, None)
-
-    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
-        if node.value is not None:
-            self.saw_environ = False
-            self.visit(node.value)
-            environ = self.saw_environ
-            self._bind_target(node.target)
-            if self.depth == 0 and isinstance(node.target, ast.Name):
-                literal = literal_source(node.value)
-                if literal is not None:
-                    self.parameters[node.target.id] = literal
-                if environ:
-                    self.from_environ.add(node.target.id)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         self.visit(node.value)

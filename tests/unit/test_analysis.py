@@ -79,7 +79,7 @@ def test_imports_with_aliases_and_star():
 def test_literal_parameters():
     facts = analyze(
         "a = 1\nb = -0.5\nc = 'x'\nd = [1, 2]\ne = {'k': None}\nf = float('nan')\ng = compute()\n"
-        "h: int = 4\na = a"
+        "h: int = 4\na = a\ni = 1\ni: int = compute()"
     )
     assert dict(facts.parameters) == {
         "b": "-0.5",
@@ -89,6 +89,12 @@ def test_literal_parameters():
         "f": "float('nan')",
         "h": "4",
     }
+
+
+def test_an_annotated_assignment_is_an_assignment():
+    facts = analyze("f: object = lambda: rate\ng = lambda: rate")
+    assert "rate" not in facts.free  # a lambda bound to a name reads nothing until it is called
+    assert {s.name for s in facts.scopes} == {"<lambda>"}
 
 
 def test_mutations_are_updates_of_the_base_name():
