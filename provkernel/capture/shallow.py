@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 from provkernel.capture.facts import BUILTIN_NAMES, CodeFacts, Import
+from provkernel.capture.visitor import imports_of
 
 NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
@@ -30,15 +31,9 @@ def shallow_facts(code: str, code_id: str, tree: ast.Module | None) -> CodeFacts
                     bound.setdefault(node.id, node.lineno)
                 continue
             if isinstance(node, ast.Import | ast.ImportFrom):
-                module = node.module or "" if isinstance(node, ast.ImportFrom) else None
-                for alias in node.names:
-                    if alias.name == "*":
-                        continue
-                    name = alias.asname or alias.name.split(".")[0]
-                    bound.setdefault(name, node.lineno)
-                    imports.append(
-                        Import(module or alias.name, alias.name if module else None, name, node.lineno)
-                    )
+                for imp in imports_of(node)[0]:
+                    bound.setdefault(imp.alias, node.lineno)
+                    imports.append(imp)
                 continue
             if isinstance(node, NESTED_SCOPES):
                 if not isinstance(node, ast.Lambda):

@@ -93,6 +93,27 @@ SCOPED_EXPRESSIONS = frozenset(
 )
 
 
+def imports_of(node: ast.Import | ast.ImportFrom) -> tuple[list[Import], list[str]]:
+    """The names one import statement binds (``Import.alias``) and the modules it star-imports."""
+    if isinstance(node, ast.Import):
+        imports = []
+        for alias in node.names:
+            top = alias.name.split(".")[0]
+            # import a.b binds a (module a); import a.b as c binds c to a.b
+            imports.append(
+                Import(alias.name if alias.asname else top, None, alias.asname or top, node.lineno)
+            )
+        return imports, []
+    module = "." * node.level + (node.module or "")
+    stars = [module for alias in node.names if alias.name == "*"]
+    imports = [
+        Import(module, alias.name, alias.asname or alias.name, node.lineno)
+        for alias in node.names
+        if alias.name != "*"
+    ]
+    return imports, stars
+
+
 class CellVisitor(ast.NodeVisitor):
     """Walks code in evaluation order, tracking bindings, reads, in-place changes and calls.
 
@@ -298,24 +319,18 @@ class CellVisitor(ast.NodeVisitor):
                         self._changed(base, node.func.attr, node.lineno)
 
     def visit_Import(self, node: ast.Import) -> None:
-        for alias in node.names:
-            bound = alias.asname or alias.name.split(".")[0]
-            module = alias.name if alias.asname else alias.name.split(".")[0]
-            if self.depth == 0:
-                self.imports.append(Import(alias.name if alias.asname else module, None, bound, node.lineno))
-            self._bind(bound, node.lineno)
+        self._imported(node)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        module = "." * node.level + (node.module or "")
-        for alias in node.names:
-            if alias.name == "*":
-                if self.depth == 0:
-                    self.star_imports.append(module)
-                continue
-            bound = alias.asname or alias.name
-            if self.depth == 0:
-                self.imports.append(Import(module, alias.name, bound, node.lineno))
-            self._bind(bound, node.lineno)
+        self._imported(node)
+
+    def _imported(self, node: ast.Import | ast.ImportFrom) -> None:
+        imports, stars = imports_of(node)
+        if self.depth == 0:
+            self.imports += imports
+            self.star_imports += stars
+        for imp in imports:
+            self._bind(imp.alias, node.lineno)
 
     def _visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         for deco in node.decorator_list:

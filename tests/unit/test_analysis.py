@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+
 from provkernel.capture.analysis import FactsCache, analyze
+from provkernel.capture.shallow import shallow_facts
 
 
 def test_definitions_free_names_and_order():
@@ -139,3 +142,11 @@ def test_facts_round_trip_through_json():
     from provkernel.capture.analysis import CodeFacts
 
     assert CodeFacts.from_json(facts.code_hash, facts.to_json()) == facts
+
+
+def test_the_shallow_scan_records_imports_as_the_full_analysis_does():
+    code = "import os.path\nimport numpy as np\nfrom . import sibling\nfrom .pkg import y as z\nfrom sklearn import svm"
+    full = analyze(code)
+    shallow = shallow_facts(code, full.code_hash, ast.parse(code))
+    assert shallow.imports == full.imports
+    assert [i.module for i in full.imports] == ["os", "numpy", ".", ".pkg", "sklearn"]
