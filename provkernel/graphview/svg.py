@@ -12,6 +12,7 @@ as one node (:mod:`provkernel.graphview.chains`).
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from html import escape
 
 import networkx as nx
@@ -175,14 +176,15 @@ def _node(data: dict, box: Box, theme: bool) -> str:
     return element("g", "".join(body), class_=f"pk-node pk-{css_class}")
 
 
-def _header(title: str, layout: Layout, present: set[str], theme: bool) -> list[str]:
+def _header(drawing: Drawing, theme: bool) -> list[str]:
+    title, layout = drawing.title, drawing.layout
     parts = [
         text(
             title, MARGIN, MARGIN + 8.0, "13", "#1f2328", SANS, font_weight="600", style=themed("text", theme)
         )
     ]
-    entries = style.legend(present)
-    room = sum(19 + len(e.label) * 6.4 + 16 for e in entries)
+    entries = style.legend(drawing.present)
+    room = drawing.legend_width
     x = max(MARGIN + len(title) * 7.2 + 24, layout.width - MARGIN - room)
     for entry in entries:
         paint = entry.paint
@@ -205,14 +207,36 @@ def _header(title: str, layout: Layout, present: set[str], theme: bool) -> list[
     return parts
 
 
-def render_svg(view: nx.DiGraph, title: str = "", max_per_row: int = 4, theme: bool = False) -> str:
-    """The SVG text of a display graph (``theme``: for inline HTML, in the notebook's theme colours)."""
+@dataclass(frozen=True)
+class Drawing:
+    """A display graph laid out once, to be drawn in one or both styles."""
+
+    title: str
+    view: nx.DiGraph  # long chains collapsed
+    layout: Layout
+    present: set[str]  # the flags some node has: the legend's entries
+    legend_width: float
+
+
+def lay_out(view: nx.DiGraph, title: str = "", max_per_row: int = 4) -> Drawing:
+    """Collapse chains and place nodes and edges; the canvas is wide enough for the title and legend."""
     view = collapse_chains(view)
     layout = layered_layout(view, max_per_row)
     present = {flag for key in view for flag in view.nodes[key].get("flags", ())}
-    legend_w = sum(19 + len(e.label) * 6.4 + 16 for e in style.legend(present))
-    layout.width = width = max(layout.width, MARGIN * 2 + len(title) * 7.2 + 24 + legend_w)
-    height = layout.height
+    legend_width = sum(19 + len(e.label) * 6.4 + 16 for e in style.legend(present))
+    layout.width = max(layout.width, MARGIN * 2 + len(title) * 7.2 + 24 + legend_width)
+    return Drawing(title, view, layout, present, legend_width)
+
+
+def render_svg(view: nx.DiGraph, title: str = "", max_per_row: int = 4, theme: bool = False) -> str:
+    """The SVG text of a display graph (``theme``: for inline HTML, in the notebook's theme colours)."""
+    return draw(lay_out(view, title, max_per_row), theme)
+
+
+def draw(drawing: Drawing, theme: bool = False) -> str:
+    """The SVG text of a laid-out graph (``theme``: for inline HTML, in the notebook's theme colours)."""
+    view, layout, title = drawing.view, drawing.layout, drawing.title
+    width, height = layout.width, layout.height
     prefix = "pk" + hashlib.blake2b(repr(sorted(map(str, view))).encode(), digest_size=4).hexdigest()
     colours = sorted({style.EDGE, style.EDGE_DATA, style.EDGE_IMPORT})
     marker = {colour: f"{prefix}-arrow{i}" for i, colour in enumerate(colours)}
@@ -244,7 +268,7 @@ def render_svg(view: nx.DiGraph, title: str = "", max_per_row: int = 4, theme: b
             stroke="#d0d7de",
             style=themed("canvas", theme),
         ),
-        *_header(title, layout, present, theme),
+        *_header(drawing, theme),
     ]
     if not len(view):
         parts.append(

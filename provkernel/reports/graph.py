@@ -18,7 +18,7 @@ from rich.text import Text
 
 from provkernel.errors import UsageError
 from provkernel.graphview import formats
-from provkernel.graphview.svg import render_svg
+from provkernel.graphview.svg import draw, lay_out, render_svg
 from provkernel.graphview.text import graph_table
 from provkernel.lineage.graph import execution
 from provkernel.lineage.slicing import (
@@ -126,16 +126,17 @@ class GraphReport(Report):
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
         if self.written is not None or self.format == "text":
             return mime_bundle(self, self.data, self.kind)
-        text = self.source()
         if self.format == "svg":
+            drawing = lay_out(self.view, self.title)  # once, drawn in both styles
             # text/html first for every frontend: JupyterLab draws image/svg+xml as an <img> (no hover
             # titles, no text selection); image/svg+xml is there for tools that save images
             return {
-                "text/html": HTML_FRAME.format(svg=render_svg(self.view, self.title, theme=True)),
-                "image/svg+xml": text,
+                "text/html": HTML_FRAME.format(svg=draw(drawing, theme=True)),
+                "image/svg+xml": draw(drawing),
                 "text/plain": to_text(self).rstrip(),
                 vendor_mime(self.kind): json_payload(self.data),
             }
+        text = self.source()
         if self.format == "mermaid":
             # only on request: JupyterLab would draw Mermaid instead of the SVG
             return {"text/vnd.mermaid": text, "text/plain": text}
