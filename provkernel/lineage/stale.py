@@ -68,13 +68,13 @@ def stale_cells(graph: nx.DiGraph, until: int | None = None) -> list[StaleCell]:
         for name in node["defines"] | node["updates"]:
             writes.setdefault(name, []).append(x)
     found: dict[int, StaleCell] = {}
+    downstream: dict[int, set[int]] = {}
     for x in sorted(shown):
         cell = execution(graph, x).cell
-        built_on = nx.descendants(graph, x)
         reasons = []
         for source in sorted(graph.predecessors(x)):
             for name in sorted(graph.edges[source, x]["names"]):
-                rewrite = _first_write_after(graph, writes.get(name, []), x, cell, built_on)
+                rewrite = _first_write_after(graph, writes.get(name, []), x, cell, downstream)
                 if rewrite is not None:
                     reasons.append(StaleReason(name, source, rewrite))
                 elif source in found:
@@ -85,12 +85,17 @@ def stale_cells(graph: nx.DiGraph, until: int | None = None) -> list[StaleCell]:
 
 
 def _first_write_after(
-    graph: nx.DiGraph, writers: list[int], x: int, cell: str, built_on: set[int]
+    graph: nx.DiGraph, writers: list[int], x: int, cell: str, downstream: dict[int, set[int]]
 ) -> int | None:
     """The first execution after ``x`` among ``writers`` that is of another cell and did not use
-    what ``x`` produced (``built_on``: the executions downstream of ``x``)."""
+    what ``x`` produced (``downstream``: execution → the executions downstream of it, a walk of the
+    graph done only for a run that another cell wrote over)."""
     for w in writers[bisect.bisect_right(writers, x) :]:
-        if w not in built_on and execution(graph, w).cell != cell:
+        if execution(graph, w).cell == cell:
+            continue
+        if x not in downstream:
+            downstream[x] = nx.descendants(graph, x)
+        if w not in downstream[x]:
             return w
     return None
 
