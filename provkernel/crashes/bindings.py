@@ -11,7 +11,20 @@ import ast
 import re
 from typing import NamedTuple
 
-from provkernel.crashes.context import ASSIGN, CLASS, DEF, DELETE, FOR, IMPORT, INPLACE, UPDATE, WITH
+from provkernel.crashes.context import (
+    ASSIGN,
+    CLASS,
+    DEF,
+    DELETE,
+    FOR,
+    IMPORT,
+    INPLACE,
+    UPDATE,
+    WITH,
+    Binding,
+    Execution,
+    FileAccess,
+)
 
 # Methods that remove data from the object they are called on (a re-run then finds it gone).
 DESTRUCTIVE_METHODS = frozenset({"pop", "popitem", "remove", "clear"})
@@ -280,3 +293,15 @@ def file_literals(code: str) -> list[tuple[str, str, int]]:
             mode = "w"
         found.append((literals[0], mode, node.lineno))
     return sorted(found, key=lambda item: item[2])
+
+
+def code_facts(execution: Execution) -> tuple[list[Binding], list[tuple[str, str]], list[FileAccess]]:
+    """What an execution's code binds, the (alias, module) pairs of its imports, and the data files it
+    names: the facts a saved notebook gives of a cell."""
+    bindings, aliases = [], []
+    for bound in bindings_in(execution.code):
+        bindings.append(Binding(bound.name, bound.kind, execution, bound.module, bound.operation, bound.line))
+        if bound.kind == IMPORT and bound.module:
+            aliases.append((bound.name, bound.module))
+    files = [FileAccess(path, execution, mode) for path, mode, _line in file_literals(execution.code)]
+    return bindings, aliases, files

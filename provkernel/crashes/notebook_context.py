@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from provkernel.crashes.bindings import bindings_in, file_literals
+from provkernel.crashes.bindings import code_facts
 from provkernel.crashes.context import (
     ERROR,
-    IMPORT,
     NOT_RUN,
     OK,
     Binding,
@@ -46,7 +45,8 @@ class ErrorOutput:
         return str(uuid.uuid3(uuid.NAMESPACE_DNS, key))
 
 
-def _source(cell: Mapping[str, Any]) -> str:
+def cell_source(cell: Mapping[str, Any]) -> str:
+    """A notebook cell's source as one string (nbformat allows a list of lines)."""
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else str(source)
 
@@ -81,7 +81,7 @@ def _execution(position: int, cell: Mapping[str, Any]) -> Execution:
         cell_id=cell.get("id"),
         position=position,
         status=status,
-        code=_source(cell),
+        code=cell_source(cell),
         ename=str(errors[0].get("ename")) if errors else None,
     )
 
@@ -104,16 +104,14 @@ class NotebookHistory:
 
     def _add(self, execution: Execution, base_dir: Path | None) -> None:
         self.executions.append(execution)
-        for bound in bindings_in(execution.code):
-            self.bindings.append(
-                Binding(bound.name, bound.kind, execution, bound.module, bound.operation, bound.line)
-            )
-            if bound.kind == IMPORT and bound.module:
-                self.aliases.setdefault(bound.name, bound.module)
-        for path, mode, _line in file_literals(execution.code):
-            self.files.append(FileAccess(path, execution, mode))
-            if base_dir is not None:
-                self.exists[path] = (base_dir / path).exists()
+        bindings, aliases, files = code_facts(execution)
+        self.bindings += bindings
+        for name, module in aliases:
+            self.aliases.setdefault(name, module)
+        self.files += files
+        if base_dir is not None:
+            for access in files:
+                self.exists[access.path] = (base_dir / access.path).exists()
 
     def context(self, position: int) -> CrashContext:
         """The context of a crash in the cell at ``position`` (0-based, markdown cells counted)."""

@@ -15,8 +15,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from provkernel.crashes.bindings import bindings_in, file_literals
-from provkernel.crashes.context import IMPORT, NOT_RUN, Binding, CrashContext, Execution, FileAccess
+from provkernel.crashes.bindings import code_facts
+from provkernel.crashes.context import NOT_RUN, CrashContext, Execution
+from provkernel.crashes.notebook_context import cell_source
 
 log = logging.getLogger("provkernel")
 
@@ -41,11 +42,6 @@ class SavedCell:
     execution_count: int | None
 
 
-def _source(cell: dict) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
-
-
 def parse_cells(text: str) -> list[SavedCell]:
     """The code cells of a notebook's JSON text (``[]`` when it is not a notebook)."""
     notebook = json.loads(text)
@@ -61,7 +57,7 @@ def parse_cells(text: str) -> list[SavedCell]:
                 SavedCell(
                     position,
                     cell_id if isinstance(cell_id, str) else None,
-                    _source(cell),
+                    cell_source(cell),
                     count if isinstance(count, int) else None,
                 )
             )
@@ -136,13 +132,11 @@ def with_saved_cells(
     for execution in unrun:
         if not _mentions(execution.code, wanted):
             continue
-        for bound in bindings_in(execution.code):
-            bindings.append(
-                Binding(bound.name, bound.kind, execution, bound.module, bound.operation, bound.line)
-            )
-            if bound.kind == IMPORT and bound.module:
-                aliases.setdefault(bound.name, bound.module)
-        files += [FileAccess(path, execution, mode) for path, mode, _ in file_literals(execution.code)]
+        cell_bindings, cell_aliases, cell_files = code_facts(execution)
+        bindings += cell_bindings
+        for name, module in cell_aliases:
+            aliases.setdefault(name, module)
+        files += cell_files
     return replace(
         context,
         crash=moved.get(context.crash, context.crash) if context.crash else None,
