@@ -238,9 +238,7 @@ def _added_by_cell_not_run(
         adders = [
             e
             for e in context.history
-            if label in e.code
-            and any(n == name and c == label for n, c, _ in additions(e.code))
-            and not (e.status == OK and ran_before_crash(e, context))
+            if label in e.code and any(n == name and c == label for n, c, _ in additions(e.code))
         ]
         blamed = blame_producer(diagnosis, context, adders, f"'{label}' is added to `{name}` in")
         if blamed is not None:

@@ -68,8 +68,7 @@ def unfitted_model(diagnosis: Diagnosis, parsed: ParsedTraceback, context: Crash
             f"Run the cell that fits `{model}` again, after the one that creates it.",
         )
     fits = [e for e in context.history if _fits(model, e.code)]
-    pending = [e for e in fits if not (e.status == OK and ran_before_crash(e, context))]
-    blamed = blame_producer(diagnosis, context, pending, f"`{model}` is fitted in")
+    blamed = blame_producer(diagnosis, context, fits, f"`{model}` is fitted in")
     if blamed is not None:
         return add_evidence(blamed, *facts)
     if not fits and not _fits(model, parsed.crash_code):
