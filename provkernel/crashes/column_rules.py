@@ -13,7 +13,7 @@ import re
 
 from provkernel.capture.fingerprint import columns as fingerprint_columns
 from provkernel.crashes.consume import Removal, additions, in_loop, removals
-from provkernel.crashes.context import CREATING_KINDS, OK, CrashContext, Execution
+from provkernel.crashes.context import OK, CrashContext, Execution
 from provkernel.crashes.diagnosis import Diagnosis
 from provkernel.crashes.history import blame_producer, describe, ran_before_crash, relabel, snippet
 from provkernel.crashes.live_rules import DATA, listed
@@ -86,7 +86,7 @@ def _in_loop(
 ) -> Diagnosis | None:
     """The failing statement is in a loop and removes the column from its own input: every pass removes it
     again (one run of the cell, not a re-run)."""
-    line = _crash_line(parsed)
+    line = parsed.crash_line
     code = context.crash.code if context.crash else ""
     looping = context.live.in_loop if context.live and context.live.line else None
     if line is None or not (looping if looping is not None else in_loop(code, line)):
@@ -107,21 +107,12 @@ def _in_loop(
     return None
 
 
-def _crash_line(parsed: ParsedTraceback) -> int | None:
-    return parsed.cell_frames[-1].line if parsed.cell_frames else None
-
-
 def _own_removals(name: str, labels: list[str], context: CrashContext) -> list[Removal]:
     """The failing cell's statements that remove one of ``labels`` from ``name`` and rebind it, unless the
     cell first re-creates ``name`` (then a second run is safe)."""
     code = context.crash.code if context.crash else ""
     found = [r for r in removals(code) if r.name == name and r.rebinds and _removes(r, labels)]
-    recreated = [
-        b
-        for b in context.bindings
-        if context.is_crash(b.execution) and b.name == name and b.kind in CREATING_KINDS
-    ]
-    return [r for r in found if not any((b.line or 0) < r.line for b in recreated)]
+    return [r for r in found if not context.recreated_in_crash_cell_before(name, r.line)]
 
 
 def _removes(removal: Removal, labels: list[str]) -> bool:
@@ -132,11 +123,7 @@ def _own_rerun(name: str, labels: list[str], diagnosis: Diagnosis, context: Cras
     own = _own_removals(name, labels, context)
     if not own:
         return None
-    earlier = [
-        e
-        for e in context.earlier_runs_of_crash_cell()
-        if e.status == OK and (context.current_epoch is None or context.in_current_epoch(e))
-    ]
+    earlier = context.earlier_ok_runs_of_crash_cell()
     statement = snippet(context.crash.code, own[0].line)
     label = listed(labels, 3)
     if earlier:
@@ -173,7 +160,7 @@ def _removed_by(
 ) -> Diagnosis | None:
     """From the code that ran before the failing line (this cell above it, then earlier executions): the last
     statement removing the column from ``name`` (or building ``name`` without it)."""
-    crash_line = _crash_line(parsed) or 0
+    crash_line = parsed.crash_line or 0
     crash = context.crash
     runs = [crash] if crash is not None else []
     runs += [e for e in reversed(context.history) if e.status == OK and ran_before_crash(e, context)]

@@ -273,6 +273,25 @@ class CrashContext:
             return []
         return [e for e in self.history if self.same_cell(e, self.crash)]
 
+    def earlier_ok_runs_of_crash_cell(self) -> list[Execution]:
+        """Earlier successful executions of the crashing cell in this kernel process (or, in a saved
+        notebook where epochs are unknown, any), oldest first."""
+        return [
+            e
+            for e in self.earlier_runs_of_crash_cell()
+            if e.status == OK and (self.current_epoch is None or self.in_current_epoch(e))
+        ]
+
+    def recreated_in_crash_cell_before(self, name: str, line: int) -> bool:
+        """Whether the crashing cell creates ``name`` anew above ``line`` (a re-run then starts afresh)."""
+        return any(
+            self.is_crash(b.execution)
+            and b.name == name
+            and b.kind in CREATING_KINDS
+            and (b.line or 0) < line
+            for b in self.bindings
+        )
+
     def in_current_epoch(self, execution: Execution) -> bool:
         """Whether ``execution`` ran in the current kernel process (False when unknown)."""
         return self.current_epoch is not None and execution.epoch == self.current_epoch

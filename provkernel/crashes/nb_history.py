@@ -242,20 +242,10 @@ def rerun_after_inplace(
         return None
     own = [b for b in context.bindings if context.is_crash(b.execution) and b.kind in {INPLACE, DELETE}]
     # A cell that re-creates the data before changing it is safe to re-run.
-    own = [
-        b
-        for b in own
-        if not any(
-            context.is_crash(c.execution)
-            and c.name == b.name
-            and c.kind in CREATING_KINDS
-            and (c.line or 0) < (b.line or 0)
-            for c in context.bindings
-        )
-    ]
+    own = [b for b in own if not context.recreated_in_crash_cell_before(b.name, b.line or 0)]
     if not own:
         return None
-    crash_line = parsed.cell_frames[-1].line if parsed.cell_frames else None
+    crash_line = parsed.crash_line
     consumed = [b for b in own if crash_line is None or b.line is None or b.line == crash_line] or own
     names = ", ".join(
         sorted(
@@ -265,11 +255,7 @@ def rerun_after_inplace(
             }
         )
     )
-    earlier = [
-        e
-        for e in context.earlier_runs_of_crash_cell()
-        if e.status == OK and (context.current_epoch is None or context.in_current_epoch(e))
-    ]
+    earlier = context.earlier_ok_runs_of_crash_cell()
     if earlier:
         why = (
             f"this cell already ran as {describe(earlier[-1], context)} and changed its input in place "

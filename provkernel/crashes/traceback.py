@@ -110,6 +110,11 @@ class ParsedTraceback:
         return tuple(f for f in self.frames if f.kind == "library")
 
     @property
+    def crash_line(self) -> int | None:
+        """Line of the innermost notebook cell frame (None when no cell frame is known)."""
+        return self.cell_frames[-1].line if self.cell_frames else None
+
+    @property
     def crash_code(self) -> str:
         """The notebook line that was running: the innermost cell frame's code, else the outermost frame's."""
         for frame in reversed(self.frames):
