@@ -150,13 +150,17 @@ def _one_line(exc: CellExecutionError) -> str:
     return f"{ename}: {evalue[0] if evalue else ''}".strip()
 
 
+def first_error_output(nb: nbformat.NotebookNode) -> tuple[int, dict] | None:
+    """The first error output of the notebook, with its cell's index among the code cells."""
+    code_cells = (cell for cell in nb.cells if cell.cell_type == "code")
+    for index, cell in enumerate(code_cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                return index, output
+    return None
+
+
 def _failed_cell(nb: nbformat.NotebookNode) -> int | None:
     """Index among code cells of the first cell with an error output."""
-    code_index = -1
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        code_index += 1
-        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
-            return code_index
-    return None
+    found = first_error_output(nb)
+    return found[0] if found is not None else None

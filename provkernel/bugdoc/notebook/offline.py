@@ -13,6 +13,7 @@ from provkernel.bugdoc.notebook.display import TerminalLive
 from provkernel.bugdoc.notebook.notebook_report import BugDocReport, Progress
 from provkernel.bugdoc.notebook.session import Options, prepare, record_run, search
 from provkernel.errors import UsageError
+from provkernel.headless import first_error_output
 
 
 def with_cell_ids(nb) -> None:
@@ -43,11 +44,11 @@ def parameter_names(nb) -> list[str] | None:
 
 def first_error(nb) -> str | None:
     """``ename: evalue`` of the first error output (a run with errors allowed raises none)."""
-    for cell in nb.cells:
-        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
-            if output.get("output_type") == "error":
-                return f"{output.get('ename')}: {output.get('evalue', '')}".strip()
-    return None
+    found = first_error_output(nb)
+    if found is None:
+        return None
+    output = found[1]
+    return f"{output.get('ename')}: {output.get('evalue', '')}".strip()
 
 
 def up_to(nb, cell_id: str):
