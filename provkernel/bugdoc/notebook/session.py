@@ -27,7 +27,7 @@ from provkernel.bugdoc.notebook.pipeline import (
 )
 from provkernel.bugdoc.notebook.reaper import guarded_run
 from provkernel.bugdoc.notebook.versions import add_packages, routes
-from provkernel.bugdoc.notebook.workers import VersionRouter
+from provkernel.bugdoc.notebook.workers import VersionRouter, route_of
 from provkernel.errors import UsageError
 from provkernel.lineage.graph import execution
 from provkernel.lineage.loading import load_graph
@@ -273,7 +273,7 @@ def _environments(prepared: Prepared, options: Options) -> tuple[dict, dict[str,
     facts: dict[str, Any] = {}
     root = environment_root(prepared.database or default_path())
     for versions in routes(pipeline.space, pipeline.packages):
-        route = tuple((p, str(v)) for p, v in versions.items())
+        route = route_of(versions, pipeline.packages)
         differ = {p: str(v) for p, v in versions.items() if v != pipeline.current[p]}
         if not differ:
             pythons[route] = None  # the kernel's own versions: the kernel's interpreter

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future
 from typing import Any
 
 from provkernel.bugdoc.notebook.forkserver import LazyForkServer
 
 Route = tuple[tuple[str, str], ...]
+
+
+def route_of(versions: Mapping[str, Any], packages: list[str]) -> Route:
+    """The key of an instance's (or a version set's) environment: each varied package's version."""
+    return tuple((p, str(versions[p])) for p in packages)
 
 
 class VersionRouter(Executor):
@@ -30,7 +35,7 @@ class VersionRouter(Executor):
         self._lock = threading.Lock()
 
     def route(self, instance: dict[str, Any]) -> Route:
-        return tuple((p, str(instance[p])) for p in self.packages)
+        return route_of(instance, self.packages)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         route = self.route(args[1])
