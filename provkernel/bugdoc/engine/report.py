@@ -77,10 +77,7 @@ class Result:
             "definitive": list(self.definitive),
             "new_instances": self.new_instances,
             "explanation": self.explanation,
-            "instances": [
-                {**row, "instance": {k: _plain(v) for k, v in row["instance"].items()}}
-                for row in self.instances
-            ],
+            "instances": [{**row, "instance": _plain_instance(row["instance"])} for row in self.instances],
             "notes": list(self.notes),
             "behind": [[_plain_instance(i) for i in rows] for rows in self.behind],
             "unexplained": [_plain_instance(i) for i in self.unexplained],
