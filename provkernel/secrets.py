@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import ClassVar
 
 REDACTED = "<redacted>"
@@ -140,10 +140,13 @@ class Secrets:
 
     def scrub(self, text: str) -> str:
         """``text`` with secret values replaced by ``<redacted>`` and URL passwords masked."""
-        for value in self.values():
-            if value in text:
-                text = text.replace(value, REDACTED)
-        return mask_url_credentials(text)
+        return _redact_values(text, self.values())
+
+    def scrubber(self, extra: Iterable[str] = ()) -> Callable[[str], str]:
+        """A :meth:`scrub` that also redacts the ``extra`` values (``provkernel redact --value``); all
+        are replaced longest first, so a given value inside a secret cannot leave the secret's rest."""
+        values = tuple(sorted({*self.values(), *(v for v in extra if v)}, key=len, reverse=True))
+        return lambda text: _redact_values(text, values)
 
     def scrub_json(self, data: object) -> object:
         """A JSON-like structure with every string scrubbed."""
@@ -154,6 +157,13 @@ class Secrets:
         if isinstance(data, dict):
             return {k: self.scrub_json(v) for k, v in data.items()}
         return data
+
+
+def _redact_values(text: str, values: tuple[str, ...]) -> str:
+    for value in values:
+        if value in text:
+            text = text.replace(value, REDACTED)
+    return mask_url_credentials(text)
 
 
 def _raw_environ() -> dict[str, str]:

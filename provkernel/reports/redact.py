@@ -17,7 +17,7 @@ from rich.text import Text
 from provkernel.errors import UsageError
 from provkernel.reports import ReportContext
 from provkernel.reports.common import JsonReport, on_writer
-from provkernel.secrets import REDACTED, Secrets
+from provkernel.secrets import Secrets
 from provkernel.store.database import connect
 from provkernel.store.maintenance import checkpoint, redact_in_transaction, redact_notebook
 
@@ -45,19 +45,6 @@ class RedactReport(JsonReport):
         )
 
 
-class _Scrubber:
-    """Known secrets plus the given values."""
-
-    def __init__(self, secrets: Secrets, extra: list[str]) -> None:
-        self.secrets = secrets
-        self.extra = sorted((v for v in extra if v), key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for value in self.extra:
-            text = text.replace(value, REDACTED)
-        return self.secrets.scrub(text)
-
-
 def build(context: ReportContext, args: argparse.Namespace) -> RedactReport:
     """Rewrite; inside a kernel, through its own writer (ordered with the records still queued)."""
     notebook = context.require_notebook()
@@ -65,7 +52,7 @@ def build(context: ReportContext, args: argparse.Namespace) -> RedactReport:
         raise UsageError("--value needs at least 4 characters (a shorter one would erase ordinary text)")
     recorder = context.recorder
     secrets = recorder.secrets if recorder is not None else Secrets(os.environ, read=None)
-    scrub = _Scrubber(secrets, args.value)
+    scrub = secrets.scrubber(args.value)
     if recorder is not None and recorder.writer is not None:
         rewritten = on_writer(recorder, lambda w: redact_in_transaction(w.conn, notebook["id"], scrub))
         checkpoint(context.queries.conn)
