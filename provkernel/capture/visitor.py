@@ -163,7 +163,7 @@ class CellVisitor(ast.NodeVisitor):
             self.deleted.discard(name)
 
     def _read(self, name: str) -> None:
-        if name in BUILTIN_NAMES:
+        if name in BUILTIN_NAMES or name in self.local:
             return
         if self.depth:
             self.direct_reads[name] = None
@@ -172,9 +172,11 @@ class CellVisitor(ast.NodeVisitor):
 
     def _changed(self, name: str, how: str, line: int) -> None:
         """``name`` is changed in place: a cell's update, or a function's change of a global."""
+        if name in self.local:
+            return
         if self.depth == 0:
             self._update(name, how, line)
-        elif name not in self.local:
+        else:
             self.mutates[name] = None
 
     def _call(self, node: ast.Call) -> None:
@@ -399,7 +401,7 @@ class CellVisitor(ast.NodeVisitor):
         """A function or lambda body: its facts, kept for when it is called."""
         own = params | _local_bindings(body) if bindings else params
         # an enclosing function's locals are closure variables here, not globals
-        local = frozenset(own) | (self.local if self.depth and not self.is_class else frozenset())
+        local = frozenset(own) | (frozenset() if self.is_class else self.local)
         inner = CellVisitor(depth=1, local=local, self_name=self_name)
         for stmt in body:
             inner.visit(stmt)
@@ -416,7 +418,7 @@ class CellVisitor(ast.NodeVisitor):
         self.scopes.append(scope)
         self._absorb(inner)
         for read in reads:
-            if not (self.depth and read in self.local):
+            if read not in self.local:
                 self.deferred_reads[read] = None
         return scope
 
@@ -425,32 +427,29 @@ class CellVisitor(ast.NodeVisitor):
         self.scopes.extend(inner.scopes)
         self.saw_environ |= inner.saw_environ
         for read in inner.deferred_reads:
-            if not (self.depth and read in self.local):
+            if read not in self.local:
                 self.deferred_reads[read] = None
 
     def _visit_comprehension(
         self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp
     ) -> None:
-        # The first iterable is evaluated in the enclosing scope; the rest is the comprehension's own.
+        # The first iterable is evaluated in the enclosing scope; the rest runs in the comprehension's
+        # own scope, where its targets are local (a walrus still binds in the enclosing scope). Visited
+        # like the enclosing code, so calls, methods and in-place changes inside are seen.
         self.visit(node.generators[0].iter)
-        if any(
-            (isinstance(n, ast.Attribute) and n.attr in ENVIRON_NAMES)
-            or (isinstance(n, ast.Name) and n.id in ENVIRON_NAMES)
-            for n in ast.walk(node)
-        ):
-            self.saw_environ = True
-        local: set[str] = set()
-        for gen in node.generators:
-            local |= _target_names(gen.target)
-        reads: dict[str, None] = {}
-        for sub in [*(g.iter for g in node.generators[1:]), *(c for g in node.generators for c in g.ifs)]:
-            reads.update(_names_read(sub))
-        elts = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
-        for elt in elts:
-            reads.update(_names_read(elt))
-        for name in reads:
-            if name not in local:
-                self._read(name)
+        enclosing = self.local
+        targets = set().union(*(_target_names(gen.target) for gen in node.generators))
+        self.local = enclosing | targets
+        try:
+            for index, gen in enumerate(node.generators):
+                if index:
+                    self.visit(gen.iter)
+                for condition in gen.ifs:
+                    self.visit(condition)
+            for elt in [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]:
+                self.visit(elt)
+        finally:
+            self.local = enclosing
 
     visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _visit_comprehension
 
@@ -500,10 +499,6 @@ def _argument_names(args: ast.arguments) -> set[str]:
 
 def _target_names(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-
-
-def _names_read(node: ast.AST) -> dict[str, None]:
-    return {n.id: None for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
 def _local_bindings(body: list[ast.AST]) -> set[str]:

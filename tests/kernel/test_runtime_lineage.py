@@ -62,6 +62,8 @@ def lineage(tmp_path_factory):
         ("r3", "p1 = net(100)"),
         ("r4", "rate = 0.2"),
         ("r5", "p2 = net(100)"),
+        # the same call inside a comprehension (its own loop variable is no global)
+        ("r6", "x = 'a global x'\nprices = [net(x) for x in (10, 20)]"),
         # the issue: a function mutating a global set
         ("s1", "seen = set()"),
         ("s2", "def mark(x): seen.add(x)"),
@@ -110,6 +112,7 @@ def test_the_issue_function_reading_a_global(lineage):
     assert (c["r3"], "use", "rate", c["r1"]) in ev
     assert (c["r5"], "use", "rate", c["r4"]) in ev
     assert (c["r5"], "use", "net", c["r2"]) in ev
+    assert {(c["r6"], "use", "rate", c["r4"]), (c["r6"], "use", "net", c["r2"])} <= ev
 
 
 def test_the_issue_function_mutating_a_global(lineage):

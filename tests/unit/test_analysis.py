@@ -150,3 +150,20 @@ def test_the_shallow_scan_records_imports_as_the_full_analysis_does():
     shallow = shallow_facts(code, full.code_hash, ast.parse(code))
     assert shallow.imports == full.imports
     assert [i.module for i in full.imports] == ["os", "numpy", ".", ".pkg", "sklearn"]
+
+
+def test_comprehensions_are_visited_like_the_code_around_them():
+    facts = analyze("p = [net(i) for i in xs if keep(i)]")
+    assert set(facts.calls) == {"net", "keep"} and facts.free == ("xs", "keep", "net")  # evaluation order
+    facts = analyze("q = [(lambda k: k + i)(i) for i in x]\nr = [[j for j in row] for row in grid]")
+    assert set(facts.free) == {"x", "grid"}  # neither the lambda's k nor the comprehensions' own names
+    facts = analyze(
+        "[df.drop(columns=[c], inplace=True) for c in cols]\n[f.dropna(inplace=True) for f in frames]\n"
+        "{k: g(v) for k, v in d.items()}"
+    )
+    assert [u.name for u in facts.updates] == ["df"] and "g" in facts.calls
+    facts = analyze("def total():\n    return sum(price(i) for i in items)")
+    scope = facts.scopes[0]
+    assert scope.calls == ("price",) and set(scope.reads) == {"items", "price"}
+    facts = analyze("vals = [os.environ[k] for k in keys]\nn = [y := g(x) for x in xs]")
+    assert "vals" in facts.from_environ and {"y", "n"} <= facts.defined
