@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from provkernel.bugdoc.notebook.reaper import registry, sweep
+from provkernel.bugdoc.notebook.reaper import registry, start_time, sweep
 from tests.bugdoc_notebook.test_forkserver import server_processes
 from tests.kernel.helpers import Kernel
 
@@ -26,11 +26,7 @@ ESCAPE = (
 
 
 def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+    return start_time(pid) is not None  # None: gone, or a zombie
 
 
 def wait_until(condition, seconds: float) -> bool:
