@@ -102,9 +102,9 @@ def column_lineage(graph: nx.DiGraph, name: str) -> list[Column]:
     return sorted(columns.values(), key=lambda c: c.order)
 
 
-def column_changes(graph: nx.DiGraph, name: str, x: int) -> str:
-    """A short label of what execution ``x`` did to the columns of ``name``: ``+ratio −Amount``."""
-    history = frame_history(graph, name)
+def column_changes(history: list[tuple[int, dict[str, str]]], x: int) -> str:
+    """A short label of what execution ``x`` did to the columns of a frame (its :func:`frame_history`):
+    ``+ratio −Amount``."""
     for (_, before), (after_x, after) in itertools.pairwise(history):
         if after_x == x:
             parts = [f"+{c}" for c in after if c not in before] + [f"−{c}" for c in before if c not in after]

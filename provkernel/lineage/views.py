@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 
 import networkx as nx
 
-from provkernel.lineage.columns import column_changes
+from provkernel.lineage.columns import column_changes, frame_history
 from provkernel.lineage.graph import execution
 from provkernel.lineage.model import Execution
 
@@ -57,6 +57,7 @@ def display_graph(
         columns: label DataFrame names on edges with the column changes of the writing execution.
     """
     view = nx.DiGraph()
+    histories: dict[str, list] = {}  # name → its frame history, for --columns: one walk per name
     drawn = sorted(set(shown.values()))
     for x in drawn:
         view.add_node(cell_key(x), **_cell_attrs(graph, x, (flags or {}).get(x, ())))
@@ -71,7 +72,7 @@ def display_graph(
             # a file passed between cells is named by its file name, as a data node is
             names = sorted(edge["names"] | {_file_name(f) for f in edge["files"]})
             if columns:
-                names = [_with_columns(graph, name, source) for name in names]
+                names = [_with_columns(histories, graph, name, source) for name in names]
             historic = node != source or target != x
             _add_edge(view, cell_key(node), cell_key(target), tuple(names), "names", stale=historic)
     if data:
@@ -81,8 +82,10 @@ def display_graph(
     return view
 
 
-def _with_columns(graph: nx.DiGraph, name: str, writer: int) -> str:
-    changes = column_changes(graph, name, writer)
+def _with_columns(histories: dict[str, list], graph: nx.DiGraph, name: str, writer: int) -> str:
+    if name not in histories:
+        histories[name] = frame_history(graph, name)
+    changes = column_changes(histories[name], writer)
     return f"{name} [{changes}]" if changes else name
 
 

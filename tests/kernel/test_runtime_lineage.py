@@ -223,7 +223,10 @@ def test_column_lineage_across_cells_and_reruns(tmp_path, prov_db):
         counts = run_cells(k, cells)
         reply = k.execute("%prov columns df")
         bad = k.execute("%prov columns nonexistent")
+        labelled = graph_json(k.execute("%provgraph --columns --format json"))
     text = "".join(reply.data("text/plain"))
+    edge_names = {name for edge in labelled["edges"] for name in edge["names"]}
+    assert {"df [+town −city]", "df [~n]", "df [−Amount]"} <= edge_names, edge_names
     assert reply.status == "ok", reply.error
     done = subprocess.run(
         [sys.executable, "-m", "provkernel", "columns", str(nb), "df", "--json", "--db", str(prov_db)],
