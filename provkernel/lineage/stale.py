@@ -90,13 +90,17 @@ def _first_write_after(
     """The first execution after ``x`` among ``writers`` that is of another cell and did not use
     what ``x`` produced (``downstream``: execution → the executions downstream of it, a walk of the
     graph done only for a run that another cell wrote over)."""
+    built_on = downstream.get(x)
     for w in writers[bisect.bisect_right(writers, x) :]:
+        if built_on is not None and w in built_on:
+            continue  # the cheap test first: most later writers built on x in a long history
         if execution(graph, w).cell == cell:
             continue
-        if x not in downstream:
-            downstream[x] = nx.descendants(graph, x)
-        if w not in downstream[x]:
-            return w
+        if built_on is None:
+            built_on = downstream[x] = nx.descendants(graph, x)
+            if w in built_on:
+                continue
+        return w
     return None
 
 
