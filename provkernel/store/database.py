@@ -15,6 +15,7 @@ from provkernel.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 ENV_VAR = "PROVKERNEL_DB"
 BUSY_TIMEOUT_S = 30.0
+STATEMENT_CACHE = 512
 # Opening a new database while other kernels open it too can fail with "database is locked" before
 # SQLite's busy handler applies (switching to WAL, recovering the WAL index): the open is retried.
 OPEN_RETRY_S = 30.0
@@ -83,7 +84,13 @@ def _connect_once(db_path: Path, create: bool) -> sqlite3.Connection:
             if not create:
                 raise StoreError(f"no provenance database at {db_path} (nothing has been recorded yet)")
             _create_private(db_path)
-        conn = sqlite3.connect(db_path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(
+            db_path,
+            timeout=BUSY_TIMEOUT_S,
+            isolation_level=None,
+            check_same_thread=False,
+            cached_statements=STATEMENT_CACHE,  # the writer prepares one INSERT per row count
+        )
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         # checkpoint every ~1 MB of WAL and truncate it back to 1 MB: the WAL never dwarfs the database
