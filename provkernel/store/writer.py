@@ -21,23 +21,34 @@ def _t(value: str | None) -> str | None:
     return safe_text(value) if isinstance(value, str) else value
 
 
-# Rows per INSERT statement (5 columns × 100 stays under SQLite's oldest limit of 999 parameters).
-ROWS_PER_STATEMENT = 100
+# Parameters per INSERT statement: SQLite before 3.32 allows no more than 999.
+MAX_PARAMETERS = 999
+
+# Rows kept by a transaction and inserted at its end, in this order (foreign keys: executions first)
+EXECUTIONS = (
+    "INSERT OR REPLACE INTO executions(id, epoch_id, count, cell_id, code_hash, started, ended, status,"
+    " ename, evalue, traceback)"
+)
+SYMBOLS = "INSERT OR REPLACE INTO symbols(execution_id, kind, name_id, source, value)"
+STATES = "INSERT OR REPLACE INTO states(execution_id, name_id, shape_id)"
+OUTPUTS = "INSERT OR REPLACE INTO outputs(execution_id, seq, mime, hash)"
+BUFFERED = (EXECUTIONS, SYMBOLS, STATES, OUTPUTS)
 
 
 def _insert_rows(c: sqlite3.Connection, insert: str, rows: list[tuple]) -> None:
-    """Insert ``rows`` with one multi-row statement per :data:`ROWS_PER_STATEMENT` rows.
+    """Insert ``rows`` with as few multi-row statements as SQLite's parameter limit allows.
 
     ``executemany`` steps SQLite once per row, and the driver releases and retakes the GIL around
-    every step: on the writer thread each of those is a chance for the kernel's threads to wait for
-    it. One statement per cell's rows measured 58 µs less per cell in a kernel than one per row.
+    every step: on the writer thread, each of those is a moment the kernel's own threads may have
+    to wait for it. A batch of a notebook's quick cells is a handful of statements this way.
     """
-    for start in range(0, len(rows), ROWS_PER_STATEMENT):
-        chunk = rows[start : start + ROWS_PER_STATEMENT]
+    per_statement = max(1, MAX_PARAMETERS // len(rows[0]))
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
         c.execute(_values_sql(insert, len(chunk[0]), len(chunk)), [value for row in chunk for value in row])
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=512)
 def _values_sql(insert: str, width: int, count: int) -> str:
     row = "(" + ",".join("?" * width) + ")"
     return f"{insert} VALUES {','.join([row] * count)}"
@@ -80,21 +91,47 @@ class Writer:
     """
 
     def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
+        self._conn = conn
         self._lock = threading.RLock()
         self._name_ids: dict[str, int] = {}
         self._shape_ids: dict[str, int] = {}
         self._stored_code: set[str] = set()
+        # rows of executions and what they did, inserted together when the transaction ends
+        self._rows: dict[str, list[tuple]] = {insert: [] for insert in BUFFERED}
+        self._buffered = False
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The connection, with every kept row inserted (so any statement sees them)."""
+        if self._buffered:
+            self.insert_kept()
+        return self._conn
+
+    def insert_kept(self) -> None:
+        """Insert the rows kept so far (the transaction's end does it anyway)."""
+        self._buffered = False
+        for insert, rows in self._rows.items():
+            if rows:
+                _insert_rows(self._conn, insert, rows)
+                rows.clear()
+
+    def _keep(self, insert: str, rows: list[tuple]) -> None:
+        self._rows[insert] += rows
+        self._buffered = True
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        """One write transaction; on failure, forget ids cached from it."""
+        """One write transaction; on failure, forget ids cached from it (and the rows it kept)."""
         with self._lock:
             stored = set(self._stored_code)
             try:
-                with transaction(self.conn):
+                with transaction(self._conn):
                     yield
+                    self.insert_kept()
             except BaseException:
+                for rows in self._rows.values():
+                    rows.clear()
+                self._buffered = False
                 self._name_ids.clear()
                 self._shape_ids.clear()
                 self._stored_code = stored
@@ -207,7 +244,7 @@ class Writer:
         ``finished``: the execution already ended (a quick cell whose start was not written yet): its
         ending goes into the same row, and :meth:`finish_execution` is then told not to update it.
         """
-        c = self.conn
+        c = self._conn
         if code_hash not in self._stored_code:
             known = facts()
             c.execute(
@@ -216,11 +253,7 @@ class Writer:
             )
             self._stored_code.add(code_hash)
         ending = (None, status, None, None, None) if finished is None else _ending(finished)
-        c.execute(
-            "INSERT OR REPLACE INTO executions(id, epoch_id, count, cell_id, code_hash, started, ended, status,"
-            " ename, evalue, traceback) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (execution_id, epoch_id, count, _t(cell_id), code_hash, started, *ending),
-        )
+        self._keep(EXECUTIONS, [(execution_id, epoch_id, count, _t(cell_id), code_hash, started, *ending)])
 
     def complete_code_facts(self, code_hash: str, facts: Callable[[], dict | None]) -> None:
         """Store static facts that were not known when the code was first stored."""
@@ -260,17 +293,16 @@ class Writer:
     def finish_execution(self, epoch_id: int, record: ExecutionRecord, *, row_written: bool = False) -> None:
         """Complete an execution started with :meth:`start_execution` with everything captured
         (``row_written``: its ending is already in the row)."""
-        c = self.conn
+        c = self._conn
         if not row_written:
-            c.execute(
+            self.conn.execute(  # its row may still be kept: self.conn inserts it first
                 "UPDATE executions SET ended = ?, status = ?, ename = ?, evalue = ?, traceback = ? WHERE id = ?",
                 (*_ending(record), record.execution_id),
             )
         if record.symbols:
             execution, names = record.execution_id, self._name_ids
-            _insert_rows(
-                c,
-                "INSERT OR REPLACE INTO symbols(execution_id, kind, name_id, source, value)",
+            self._keep(
+                SYMBOLS,
                 [
                     (
                         execution,
@@ -283,14 +315,15 @@ class Writer:
                 ],
             )
         if record.states:
-            _insert_rows(
-                c,
-                "INSERT OR REPLACE INTO states(execution_id, name_id, shape_id)",
+            self._keep(
+                STATES,
                 [
                     (record.execution_id, self._name_id(c, name), self._shape_id(c, body))
                     for name, body in record.states.items()
                 ],
             )
+        if record.data:
+            c = self.conn  # data_access rows refer to the execution's row: insert the kept rows first
         for access in record.data:
             c.execute(
                 "INSERT OR REPLACE INTO data_access(execution_id, source_id, mode, size, mtime, hash)"
@@ -305,10 +338,7 @@ class Writer:
                 ),
             )
         if record.outputs:
-            c.executemany(
-                "INSERT OR REPLACE INTO outputs(execution_id, seq, mime, hash) VALUES (?, ?, ?, ?)",
-                [(record.execution_id, o.seq, o.mime, o.hash) for o in record.outputs],
-            )
+            self._keep(OUTPUTS, [(record.execution_id, o.seq, o.mime, o.hash) for o in record.outputs])
 
     def set_data_hash(self, execution_id: int, location: str, mode: str, digest: str) -> None:
         """The content hash of a large file, computed after its execution was written."""
