@@ -26,7 +26,7 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 
 from provkernel.capture.facts import CodeFacts, ScopeFacts
-from provkernel.capture.fingerprint import instance_dict
+from provkernel.capture.fingerprint import identity, instance_dict
 
 MAX_SCOPES = 200  # functions followed per execution
 MAX_FILES = 4096  # cell files remembered
@@ -39,6 +39,9 @@ class CallEffects:
     reads: set[str] = field(default_factory=set)
     mutates: set[str] = field(default_factory=set)
     functions: list[str] = field(default_factory=list)  # qualified names followed, in order
+    # (name, id of what it held, id of its code) for every name looked up, when all were plain
+    # functions or missing: then the same lookups give the same effects; None otherwise
+    witness: list[tuple[str, int, int]] | None = field(default_factory=list)
 
     @property
     def names(self) -> set[str]:
@@ -73,11 +76,35 @@ class CallResolver:
         seen: set[types.CodeType] = set()
         pending: list[tuple[str, str | None]] = [(n, None) for n in facts.calls]
         pending += list(facts.methods)
+        witness = effects.witness
         while pending and len(seen) < MAX_SCOPES:
             name, attr = pending.pop()
+            if witness is not None:
+                target = namespace.get(name, _MISSING)
+                if attr is None and type(target) is types.FunctionType:
+                    witness.append((name, identity(target), identity(target.__code__)))
+                elif attr is None and target is _MISSING:
+                    witness.append((name, identity(_MISSING), 0))
+                else:
+                    witness = effects.witness = None  # classes, instances: their dicts may change
             for function, owner in self._functions(namespace, name, attr):
                 self._follow(function, owner, namespace, effects, seen, pending)
+        if pending:
+            effects.witness = None  # cut short: another pass may follow other calls
         return effects
+
+    @staticmethod
+    def still_valid(effects: CallEffects, namespace: Mapping[str, object]) -> bool:
+        """Whether ``effects`` still holds: every name it looked up is bound to the same plain
+        function (with the same code), or still missing."""
+        if effects.witness is None:
+            return False
+        get = namespace.get
+        for name, target_id, code_id in effects.witness:
+            target = get(name, _MISSING)
+            if identity(target) != target_id or (code_id and identity(target.__code__) != code_id):
+                return False
+        return True
 
     def _follow(self, function, owner, namespace, effects: CallEffects, seen: set, pending: list) -> None:
         """Add one function's effects; its calls by name go to ``pending``, ``self.m()`` calls are followed here."""

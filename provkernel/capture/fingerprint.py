@@ -55,6 +55,12 @@ NOT_TRACKED = (
 )
 
 
+# A number unique to each live object, as id() gives: object's own hash, the object's address
+# rotated, read without calling the object's code. Unlike id(), it raises no ``builtins.id`` audit
+# event, which Python passes through every audit hook (ours included): 4x cheaper per object.
+identity: Callable[[object], int] = object.__hash__
+
+
 def _h(value: Any) -> int:
     """A 48-bit hash (exact in JSON). Identities and str hashes are per process: fingerprints are
     compared within one kernel; only their structural parts (shapes, columns) mean something later."""
@@ -64,9 +70,9 @@ def _h(value: Any) -> int:
 def _ids_hash(items: Any, length: int) -> int:
     """Hash of the identities of a sequence's items (the first and last ones when it is long)."""
     if length <= MAX_ITEMS:
-        return _h(tuple(map(id, items)))
-    head = tuple(map(id, itertools.islice(items, EDGE_ITEMS)))
-    tail = tuple(id(items[i]) for i in range(length - EDGE_ITEMS, length))
+        return _h(tuple(map(identity, items)))
+    head = tuple(map(identity, itertools.islice(items, EDGE_ITEMS)))
+    tail = tuple(identity(items[i]) for i in range(length - EDGE_ITEMS, length))
     return _h((head, tail))
 
 
@@ -75,11 +81,11 @@ def _container(obj: Any) -> Fingerprint:
     n = len(obj)
     if kind is dict:
         if n <= MAX_ITEMS:
-            return ("dict", n, _h((tuple(map(id, obj)), tuple(map(id, obj.values())))))
+            return ("dict", n, _h((tuple(map(identity, obj)), tuple(map(identity, obj.values())))))
         head = itertools.islice(obj.items(), EDGE_ITEMS)
-        return ("dict", n, _h(tuple(id(x) for item in head for x in item)))
+        return ("dict", n, _h(tuple(identity(x) for item in head for x in item)))
     if kind is set:
-        return ("set", n, _h(frozenset(map(id, obj))) if n <= MAX_ITEMS else 0)
+        return ("set", n, _h(frozenset(map(identity, obj))) if n <= MAX_ITEMS else 0)
     if kind is bytearray:
         return ("bytearray", n, _h(bytes(obj[:MAX_ITEMS])))
     return (kind.__name__, n, _ids_hash(obj, n))

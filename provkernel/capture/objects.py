@@ -14,14 +14,14 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from provkernel.capture.fingerprint import Fingerprint, Fingerprinter, structure, to_json
+from provkernel.capture.fingerprint import Fingerprint, Fingerprinter, identity, structure, to_json
 
 BUDGET_S = 0.02  # per execution, before and after together
 
 
 @dataclass
 class Snapshot:
-    """Fingerprints taken before an execution: name → (id of the object, fingerprint)."""
+    """Fingerprints taken before an execution: name → (identity of the object, fingerprint)."""
 
     objects: dict[str, tuple[int, Fingerprint]] = field(default_factory=dict)
     spent: float = 0.0
@@ -57,7 +57,7 @@ class ObjectWatcher:
                 continue
             fp = of(obj)
             if fp is not None:
-                snapshot.objects[name] = (id(obj), fp)
+                snapshot.objects[name] = (identity(obj), fp)
             if time.perf_counter() - started > self.budget_s:
                 self.over_budget += 1
                 break
@@ -74,7 +74,7 @@ class ObjectWatcher:
         of = self.fingerprints.of
         for name, (object_id, old) in snapshot.objects.items():
             obj = namespace.get(name, _MISSING)
-            if obj is _MISSING or id(obj) != object_id:
+            if obj is _MISSING or identity(obj) != object_id:
                 continue  # deleted or rebound: the namespace check sees it
             new = changes.current[name] = of(obj)
             if new != old:

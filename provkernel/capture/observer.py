@@ -78,14 +78,16 @@ class ExecutionObserver:
         with self.stage("calls"):
             self.calls.remember(filename, running.facts)
         with self.stage("fingerprints"):
-            running.snapshot = self.objects.before(self._watched(running.facts), self.shell.user_ns)
+            running.snapshot = self.objects.before(self._watched(running), self.shell.user_ns)
 
-    def _watched(self, facts: CodeFacts) -> list[str]:
+    def _watched(self, running: Running) -> list[str]:
         """Names whose objects an execution may change: what it reads or updates, and what the
         notebook functions it calls (as defined now) read or change."""
+        facts = running.facts
         names = dict.fromkeys(facts.free)
         names.update(dict.fromkeys(u.name for u in facts.updates))
-        names.update(dict.fromkeys(self.calls.effects(facts, self.shell.user_ns).names))
+        running.calls_before = self.calls.effects(facts, self.shell.user_ns)
+        names.update(dict.fromkeys(running.calls_before.names))
         return list(names)
 
     def facts_of(self, code: str, transformed: str) -> CodeFacts:
@@ -142,7 +144,11 @@ class ExecutionObserver:
             objects = self.objects.compare(running.snapshot, namespace)
         effects = None
         with self.stage("calls"):
-            effects = self.calls.effects(facts, namespace)
+            before = running.calls_before
+            if before is not None and not running.nested and self.calls.still_valid(before, namespace):
+                effects = before  # the cell rebound none of the functions it calls
+            else:
+                effects = self.calls.effects(facts, namespace)
         change = self.namespace.after(objects.changed_ids)
         record.symbols = symbol_events(
             facts,

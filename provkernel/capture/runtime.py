@@ -9,7 +9,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import repeat
 
+from provkernel.capture.fingerprint import identity
 from provkernel.secrets import REDACTED, SECRET_VARIABLE, Secrets
 from provkernel.textsafety import bounded_int_repr, safe_text
 
@@ -31,7 +33,8 @@ class NamespaceWatcher:
     session; scanning it all would make each cell slower than the last. Instead this watches the
     user's own (non-underscore) names, and finds new keys by walking the dict backwards from its
     end (dicts keep insertion order) to the last key seen before the execution: the cost is
-    O(user names + new keys). It holds only ids, never references, so a cell that deletes a large
+    O(user names + new keys). It holds only identities (see ``fingerprint.identity``), never
+    references, so a cell that deletes a large
     object frees its memory at once.
 
     It never calls user code: keys are compared by identity and only keys of exact type ``str``
@@ -55,9 +58,13 @@ class NamespaceWatcher:
         """Remember the namespace at the start of an execution."""
         ns = self.namespace
         self._names = names = tuple(self._user_names)
-        self._ids = tuple(map(id, map(ns.get, names)))
+        self._ids = self._identities(names)
         self._length = len(ns)
         self._last_key = next(reversed(ns), _MISSING) if ns else _MISSING
+
+    def _identities(self, names: tuple[str, ...]) -> tuple[int, ...]:
+        # C-level loops; a missing name reads as the id of the marker
+        return tuple(map(identity, map(self.namespace.get, names, repeat(_MISSING, len(names)))))
 
     def after(self, changed_ids: set[int] | frozenset[int] = frozenset()) -> NamespaceChange:
         """What the execution did to the user's names; ``changed_ids``: objects changed in place,
@@ -66,8 +73,13 @@ class NamespaceWatcher:
         new_keys = self._keys_added()
         if new_keys is None:  # the marker key was deleted: fall back to one full scan
             new_keys = [k for k in ns if type(k) is str and k not in self._user_names]
-        removed = {n for n in self._names if n not in ns}
-        changed = {n for n, old in zip(self._names, self._ids, strict=True) if n in ns and id(ns[n]) != old}
+        removed, changed = set(), set()
+        now = self._identities(self._names)
+        if now != self._ids:
+            missing = identity(_MISSING)
+            for name, old, new in zip(self._names, self._ids, now, strict=True):
+                if old != new:
+                    (removed if new == missing else changed).add(name)
         added = {k for k in new_keys if self._is_user_name(k)} - set(self._names)
         changed |= {k for k in new_keys if k in self._user_names}  # deleted and bound again
         aliases = (
@@ -164,8 +176,22 @@ def value_repr(
         text = repr(scalar)
     else:
         return None
-    if name in redact or SECRET_VARIABLE.search(name):
+    if name in redact or _secret_looking(name):
         return REDACTED
     if secrets is not None and kind is str and secrets.contains_secret(text):
         return REDACTED
     return text
+
+
+_SECRET_LOOKING: dict[str, bool] = {}
+
+
+def _secret_looking(name: str) -> bool:
+    """Whether a variable's name looks like it holds a secret (remembered: cells define the same
+    names over and over)."""
+    known = _SECRET_LOOKING.get(name)
+    if known is None:
+        if len(_SECRET_LOOKING) > 10_000:
+            _SECRET_LOOKING.clear()
+        known = _SECRET_LOOKING[name] = SECRET_VARIABLE.search(name) is not None
+    return known

@@ -58,9 +58,11 @@ def symbol_events(
     def reached(line: int) -> bool:
         return stop is None or (stop > 0 and line < stop)
 
-    reads = dict.fromkeys(facts.free)
-    if effects is not None:
+    source_of = last_writer.get
+    reads: Iterable[str] = facts.free  # distinct names, in order
+    if effects is not None and effects.reads:
         # a called function's reads of names this cell binds itself are the cell's own business
+        reads = dict.fromkeys(reads)
         reads.update(
             dict.fromkeys(
                 n
@@ -68,14 +70,17 @@ def symbol_events(
                 if n not in facts.defined and (n in namespace or n in last_writer)
             )
         )
-    events = [SymbolEvent(name, USE, last_writer.get(name)) for name in reads]
+    # tuple.__new__ skips SymbolEvent's Python-level constructor: a cell makes dozens of events
+    new, event = tuple.__new__, SymbolEvent
+    events = [new(event, (name, USE, source_of(name), None)) for name in reads]
     if stop is None:
-        static_defs = {name for name in facts.defined if name in namespace}
+        static_defs = namespace.keys() & facts.defined
     else:
         static_defs = {name for name, line in facts.def_lines if reached(line) and name in namespace}
     defs = static_defs | change.added | change.changed
     # a call on a module (np.bincount(y), plt.show()) changes nothing the lineage tracks
-    candidates = {u.name for u in facts.updates if reached(u.line)} | set(change.aliases) | set(changed)
+    candidates = {u.name for u in facts.updates if reached(u.line)} | change.aliases
+    candidates.update(changed)
     if effects is not None:
         candidates |= effects.mutates
     updates = {
@@ -95,9 +100,9 @@ def symbol_events(
                 failed("values", exc)
             return None
 
-    events += [SymbolEvent(n, DEF, None, value(n)) for n in defs]
-    events += [SymbolEvent(n, UPDATE, last_writer.get(n), value(n)) for n in updates]
-    events += [SymbolEvent(n, DELETE, last_writer.get(n)) for n in deletes]
+    events += [new(event, (n, DEF, None, value(n))) for n in defs]
+    events += [new(event, (n, UPDATE, source_of(n), value(n))) for n in updates]
+    events += [new(event, (n, DELETE, source_of(n), None)) for n in deletes]
 
     for name in defs | updates:
         last_writer[name] = execution_id
