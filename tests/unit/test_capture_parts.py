@@ -130,3 +130,31 @@ def test_notebook_identity(tmp_path, monkeypatch):
     monkeypatch.chdir(sub)
     # jupyter_server gives a path relative to its root; the kernel runs in the notebook's folder
     assert notebook_identity({}, {"JPY_SESSION_NAME": "proj/analysis.ipynb"}) == str(sub / "analysis.ipynb")
+
+
+def test_call_effects_are_reused_only_while_every_function_looked_up_is_the_same():
+    """The effects resolved before a cell ran hold after it only if each name they looked up still
+    holds the same plain function with the same code (or is still missing)."""
+    from provkernel.capture.analysis import analyze
+    from provkernel.capture.calls import CallResolver
+
+    source = "def net(x):\n    return helper(x) * (1 - rate)\n"
+    facts = analyze(source)
+    ns: dict = {}
+    exec(compile(source, "<cell-1>", "exec"), ns)  # noqa: S102 - a notebook cell, as IPython runs it
+    resolver = CallResolver({"<cell-1>": facts})
+    cell = analyze("p = net(100)")
+    before = resolver.effects(cell, ns)
+    assert before.reads == {"rate", "helper"} and resolver.still_valid(before, ns)
+    ns["helper"] = lambda x: x  # a name the function calls, missing before, defined now
+    assert not resolver.still_valid(before, ns)
+    again = resolver.effects(cell, ns)
+    exec(compile("def net(x):\n    return x * tax\n", "<cell-2>", "exec"), ns)  # noqa: S102 - rebound
+    assert not resolver.still_valid(again, ns)
+
+    class Model:
+        def fit(self):
+            return self
+
+    ns["model"] = Model()
+    assert resolver.effects(analyze("model.fit()"), ns).witness is None  # a method: never reused

@@ -103,3 +103,30 @@ def test_call_answers_after_its_transaction_committed_and_with_the_run_that_stuc
     assert result == [2]  # the run that was committed
     queries = Queries.open(tmp_path / "p.sqlite")
     assert [r["count"] for r in queries.executions(queries.notebooks()[0]["id"])] == [1]
+
+
+def test_rows_kept_by_a_transaction_are_seen_by_every_later_statement_and_dropped_with_a_rollback(tmp_path):
+    """Execution, symbol and output rows are inserted together at the end of a transaction; a
+    statement in between (an UPDATE of the execution, a query through ``conn``) must see them, and a
+    transaction that fails must not leave them for the next one."""
+    writer = Writer(connect(tmp_path / "p.sqlite"))
+    epoch, _ = writer.begin_epoch("/nb.ipynb", FACTS)
+    first, second = execution_id(epoch, 1), execution_id(epoch, 2)
+    symbols = [SymbolEvent(f"v{i}", schema.DEF, None, str(i)) for i in range(150)]  # two statements
+    with writer.transaction():
+        writer.start_execution(first, epoch, 1, "c1", "h1", "a = 1", dict, 1.0)
+        writer.finish_execution(epoch, ExecutionRecord(first, 2.0, "error", symbols, ename="E"))
+        writer.set_diagnosis(first, {"root": "x"})  # an UPDATE of the row kept just before
+        seen = writer.conn.execute("SELECT COUNT(*) FROM symbols").fetchone()[0]
+    assert seen == 150
+    with pytest.raises(sqlite3.OperationalError), writer.transaction():
+        writer.start_execution(second, epoch, 2, "c2", "h2", "b = 2", dict, 3.0)
+        writer.conn.execute("INSERT INTO no_such_table VALUES (1)")
+    with writer.transaction():
+        pass  # commits nothing of the transaction rolled back
+    rows = writer.conn.execute("SELECT id, status, diagnosis FROM executions ORDER BY id").fetchall()
+    assert rows == [(first, "error", '{"root":"x"}')]
+    assert (
+        writer.conn.execute("SELECT COUNT(*) FROM symbols WHERE execution_id = ?", (first,)).fetchone()[0]
+        == 150
+    )
