@@ -77,6 +77,7 @@ class Health:
         self._notice: Notice | None = None
         self._notice_shown = False
         self._logged: dict[tuple[str, str], float] = {}
+        self._stages: dict[str, Stage] = {}  # a Stage holds no state of its own: one per name
 
     @property
     def total(self) -> int:
@@ -106,7 +107,10 @@ class Health:
         ``KeyboardInterrupt`` is caught too: IPython would print a traceback for our handler, and
         the cell it arrived in has already finished.
         """
-        return Stage(self, name)
+        stage = self._stages.get(name)
+        if stage is None:
+            stage = self._stages[name] = Stage(self, name)
+        return stage
 
     def raise_notice(self, title: str, detail: str) -> None:
         """Ask for a notice under the next cell (only the first one of a session is ever shown)."""
@@ -116,6 +120,8 @@ class Health:
 
     def take_notice(self) -> Notice | None:
         """The pending notice, once; None afterwards for the rest of the session."""
+        if self._notice is None:  # every cell asks; a notice is raised once a session at most
+            return None
         with self._lock:
             notice, self._notice = self._notice, None
             if notice is not None:
