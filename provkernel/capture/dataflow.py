@@ -122,6 +122,8 @@ class AccessCollector:
         ``hash`` is None here and arrives later through the hasher)."""
         self.stop()
         self.pending_hashes = []
+        if not self._events:
+            return []  # most cells touch no file
         events, self._events[:] = list(self._events), []
         files: dict[str, str] = {}
         urls: dict[str, None] = {}

@@ -88,6 +88,7 @@ class LazyDiagnoser:
     """Loads the crash classifier (tens of milliseconds of imports) at the first crash, not at start-up."""
 
     __name__ = "crash diagnosis"
+    errors_only = True  # the recorder need not tell it of executions that went well
 
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder

@@ -56,8 +56,9 @@ class ObjectWatcher:
             if obj is _MISSING:
                 continue
             fp = of(obj)
-            if fp is not None:
-                snapshot.objects[name] = (identity(obj), fp)
+            if fp is None:
+                continue  # immutable or not tracked: nothing was looked into
+            snapshot.objects[name] = (identity(obj), fp)
             if time.perf_counter() - started > self.budget_s:
                 self.over_budget += 1
                 break
@@ -95,6 +96,8 @@ class ObjectWatcher:
         of = self.fingerprints.of
         for name in names:
             fp = changes.current[name] if name in changes.current else of(namespace.get(name))
+            if fp is None:
+                continue  # an immutable value: its repr is the record
             shape = structure(fp)
             if shape is not None:
                 changes.states[name] = _json(shape)

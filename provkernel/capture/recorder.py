@@ -304,6 +304,8 @@ class Recorder:
         if self.settings.stale_notice:
             with self.stage("stale notice"):
                 self._stale_notice(running, record)
+        if exception is None and all(getattr(listener, "errors_only", False) for listener in self.listeners):
+            return  # nothing listens to executions that went well
         finished = Finished(
             running.execution_id,
             self.epoch_id,

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from itertools import repeat
+from typing import NamedTuple
 
 from provkernel.capture.fingerprint import identity
 from provkernel.secrets import REDACTED, SECRET_VARIABLE, Secrets
 from provkernel.textsafety import bounded_int_repr, safe_text
 
 
-@dataclass(frozen=True)
-class NamespaceChange:
+class NamespaceChange(NamedTuple):
     """Names that appeared, were rebound to another object, or vanished during an execution."""
 
     added: frozenset[str]
