@@ -13,7 +13,7 @@ import time
 import traceback as tb_module
 
 from provkernel.capture.analysis import FactsCache, analyze_tree
-from provkernel.capture.calls import CallResolver
+from provkernel.capture.calls import CallEffects, CallResolver
 from provkernel.capture.dataflow import AccessCollector
 from provkernel.capture.execution import Running
 from provkernel.capture.facts import CodeFacts, code_hash, merged_facts
@@ -78,16 +78,18 @@ class ExecutionObserver:
         with self.stage("calls"):
             self.calls.remember(filename, running.facts)
         with self.stage("fingerprints"):
-            running.snapshot = self.objects.before(self._watched(running), self.shell.user_ns)
+            # kept: after the cell the same resolution is reused if it still holds
+            running.calls_before = self.calls.effects(running.facts, self.shell.user_ns)
+            watched = self._watched(running.facts, running.calls_before)
+            running.snapshot = self.objects.before(watched, self.shell.user_ns)
 
-    def _watched(self, running: Running) -> list[str]:
+    @staticmethod
+    def _watched(facts: CodeFacts, calls: CallEffects) -> list[str]:
         """Names whose objects an execution may change: what it reads or updates, and what the
         notebook functions it calls (as defined now) read or change."""
-        facts = running.facts
         names = dict.fromkeys(facts.free)
         names.update(dict.fromkeys(u.name for u in facts.updates))
-        running.calls_before = self.calls.effects(facts, self.shell.user_ns)
-        names.update(dict.fromkeys(running.calls_before.names))
+        names.update(dict.fromkeys(calls.names))
         return list(names)
 
     def facts_of(self, code: str, transformed: str) -> CodeFacts:

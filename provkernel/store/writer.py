@@ -300,17 +300,11 @@ class Writer:
                 (*_ending(record), record.execution_id),
             )
         if record.symbols:
-            execution, names = record.execution_id, self._name_ids
+            execution = record.execution_id
             self._keep(
                 SYMBOLS,
                 [
-                    (
-                        execution,
-                        s.kind,
-                        names.get(s.name) or self._name_id(c, s.name),
-                        s.source,
-                        None if s.value is None else _t(s.value),
-                    )
+                    (execution, s.kind, self._name_id(c, s.name), s.source, _t(s.value))
                     for s in record.symbols
                 ],
             )
