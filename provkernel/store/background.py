@@ -1,8 +1,10 @@
 """Writing records on a background thread, so a cell's reply never waits for the disk.
 
 The kernel's main thread only enqueues; one daemon thread drains the queue and writes each
-batch in a single transaction (``sqlite3`` releases the GIL while SQLite works, so writes
-overlap with the kernel sending its reply). A batch that fails is retried, record by record,
+batch in a single transaction once records stop coming for a moment: a burst of cells (a
+notebook run top to bottom) is written after it, or every :data:`MAX_AGE_S`, not while each cell
+runs. ``sqlite3`` releases the GIL while SQLite works but takes it back after every step, and on
+a busy kernel each such hand-off delays the cell. A batch that fails is retried, record by record,
 so one bad record cannot lose the others. :meth:`BackgroundWriter.flush` waits for everything
 enqueued so far (reports, shutdown).
 
@@ -17,6 +19,7 @@ import collections
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 
 from provkernel.store.writer import Writer
@@ -25,10 +28,11 @@ log = logging.getLogger("provkernel")
 
 Operation = Callable[[Writer], None]
 MAX_BATCH = 256
-# After the first record of a batch arrives, wait this long for more: a notebook run cell after
-# cell then costs one commit per batch instead of two per cell. A kernel killed within this window
-# loses at most these records.
-LINGER_S = 0.05
+# A batch is written once no record has come for QUIET_S (a cell that runs longer gets its start
+# record written while it runs), or once its first record has waited MAX_AGE_S. A kernel killed
+# during a burst of short cells loses at most the records of that last stretch.
+QUIET_S = 0.05
+MAX_AGE_S = 1.0
 MAX_PENDING = 100_000  # records kept while the database is unavailable, beyond which new ones are dropped
 BACKOFF_S = (0.5, 1, 2, 5, 10, 30)
 # Reasons the database cannot be written that the user must act on (a lock is waited out quietly).
@@ -50,13 +54,14 @@ class BackgroundWriter:
     """Owns the writer's connection on a dedicated thread.
 
     Submitting appends to a list and wakes the thread only when the list was empty, so a cell
-    costs the kernel's main thread a list append; the thread then lingers for more records and
-    writes them in one transaction.
+    costs the kernel's main thread a list append; the thread then waits for a quiet moment (see
+    :data:`QUIET_S`) and writes what came in one transaction.
 
     Args:
         writer: the writer whose connection only this thread will use from now on.
         on_error: called (on the writer thread) with a stage name and the exception of a record
             that could not be written even alone.
+        quiet_s, max_age_s: when a batch is written (see :data:`QUIET_S`, :data:`MAX_AGE_S`).
     """
 
     def __init__(
@@ -64,8 +69,11 @@ class BackgroundWriter:
         writer: Writer,
         on_error: Callable[[str, BaseException], None],
         on_unavailable: Callable[[str], None] | None = None,
+        quiet_s: float = QUIET_S,
+        max_age_s: float = MAX_AGE_S,
     ) -> None:
         self.writer = writer
+        self.quiet_s, self.max_age_s = quiet_s, max_age_s
         self._on_error = on_error
         self._on_unavailable = on_unavailable
         self.unavailable: str | None = None  # why writes fail now, while they do
@@ -73,6 +81,7 @@ class BackgroundWriter:
         self._wake = threading.Event()  # something is pending
         self._urgent = threading.Event()  # someone waits in flush(): no lingering
         self._stopping = False
+        self._last_submit = self._first_pending = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="provkernel-writer", daemon=True)
         self._thread.start()
         self.dropped = 0
@@ -83,7 +92,9 @@ class BackgroundWriter:
             self.dropped += 1
             return
         self._pending.append(operation)
+        self._last_submit = now = time.monotonic()
         if not self._wake.is_set():
+            self._first_pending = now
             self._wake.set()
 
     def call(self, function: Callable[[Writer], object], timeout: float = 30.0) -> object:
@@ -153,7 +164,7 @@ class BackgroundWriter:
         while True:
             self._wake.wait()
             if not self._stopping:
-                self._urgent.wait(LINGER_S)
+                self._wait_for_quiet()
             self._wake.clear()
             self._urgent.clear()
             items = self._drain()
@@ -187,6 +198,14 @@ class BackgroundWriter:
                 continue
             failures = 0
             if self._stopping and not self._pending:
+                return
+
+    def _wait_for_quiet(self) -> None:
+        """Until no record has come for ``quiet_s``, the first pending one is ``max_age_s`` old, or a flush."""
+        while True:
+            due = min(self._last_submit + self.quiet_s, self._first_pending + self.max_age_s)
+            wait = due - time.monotonic()
+            if wait <= 0 or self._urgent.wait(wait):
                 return
 
     def _drain(self) -> list[Operation | threading.Event]:

@@ -75,6 +75,31 @@ def test_background_writer_batches_and_isolates_a_bad_record(tmp_path):
     assert queries.find_notebook("nb.ipynb")["path"] == "/nb.ipynb"
 
 
+def _burst(background: BackgroundWriter, seconds: float) -> tuple[list[float], float]:
+    """Submit a record every 10 ms for ``seconds``; the times each was written, and the last submit's."""
+    written: list[float] = []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        background.submit(lambda w: written.append(time.monotonic()))
+        last = time.monotonic()
+        time.sleep(0.01)
+    assert background.flush()
+    background.close()
+    return written, last
+
+
+def test_a_burst_of_records_is_written_once_it_stops_or_when_its_first_record_is_max_age_old(tmp_path):
+    writer = Writer(connect(tmp_path / "p.sqlite"))
+    quiet = BackgroundWriter(writer, lambda stage, exc: None, quiet_s=0.5, max_age_s=60)
+    written, last = _burst(quiet, 1.0)
+    assert len(written) > 50 and min(written) >= last  # nothing while the records kept coming
+
+    writer = Writer(connect(tmp_path / "p.sqlite"))
+    aged = BackgroundWriter(writer, lambda stage, exc: None, quiet_s=60, max_age_s=0.3)
+    written, last = _burst(aged, 1.2)
+    assert sum(t < last for t in written) > 20  # the burst never went quiet: written as it aged
+
+
 def test_call_answers_after_its_transaction_committed_and_with_the_run_that_stuck(tmp_path):
     """A record failing in the same batch rolls the batch back and replays each record alone: the
     caller of ``call`` must get the outcome of the replay that was committed, once it is committed."""
