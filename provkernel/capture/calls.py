@@ -30,6 +30,7 @@ from provkernel.capture.fingerprint import identity, instance_dict
 
 MAX_SCOPES = 200  # functions followed per execution
 MAX_FILES = 4096  # cell files remembered
+MAX_RESOLVED = 256  # cells whose resolved calls are kept for their next run
 
 
 @dataclass
@@ -42,6 +43,8 @@ class CallEffects:
     # (name, id of what it held, id of its code) for every name looked up, when all were plain
     # functions or missing: then the same lookups give the same effects; None otherwise
     witness: list[tuple[str, int, int]] | None = field(default_factory=list)
+    # the names the observer fingerprints for the cell these effects belong to (derived, kept with them)
+    watched: list[str] | None = None
 
     @property
     def names(self) -> set[str]:
@@ -59,6 +62,9 @@ class CallResolver:
 
     def __init__(self, files: MutableMapping[str, CodeFacts] | None = None) -> None:
         self.files: MutableMapping[str, CodeFacts] = files if files is not None else {}
+        # identity of a cell's facts → (those facts, their effects): a cell run again whose called
+        # functions are the same objects gets the same effects without following them again
+        self._resolved: dict[int, tuple[CodeFacts, CallEffects]] = {}
 
     def remember(self, filename: str, facts: CodeFacts) -> None:
         """A cell was compiled from ``filename`` (oldest files are forgotten past :data:`MAX_FILES`)."""
@@ -69,10 +75,23 @@ class CallResolver:
         self.files[filename] = facts
 
     def effects(self, facts: CodeFacts, namespace: Mapping[str, object]) -> CallEffects:
-        """The reads and changes of every notebook function ``facts`` calls, transitively."""
-        effects = CallEffects()
+        """The reads and changes of every notebook function ``facts`` calls, transitively (the caller
+        must not change what it gets: it may be handed out again)."""
         if not self.files:
-            return effects
+            return CallEffects()
+        key = identity(facts)
+        known = self._resolved.get(key)
+        if known is not None and known[0] is facts and self.still_valid(known[1], namespace):
+            return known[1]
+        effects = self._resolve(facts, namespace)
+        if effects.witness is not None:
+            if len(self._resolved) >= MAX_RESOLVED:
+                self._resolved.pop(next(iter(self._resolved)))
+            self._resolved[key] = (facts, effects)
+        return effects
+
+    def _resolve(self, facts: CodeFacts, namespace: Mapping[str, object]) -> CallEffects:
+        effects = CallEffects()
         seen: set[types.CodeType] = set()
         pending: list[tuple[str, str | None]] = [(n, None) for n in facts.calls]
         pending += list(facts.methods)

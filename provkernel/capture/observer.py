@@ -79,9 +79,10 @@ class ExecutionObserver:
             self.calls.remember(filename, running.facts)
         with self.stage("fingerprints"):
             # kept: after the cell the same resolution is reused if it still holds
-            running.calls_before = self.calls.effects(running.facts, self.shell.user_ns)
-            watched = self._watched(running.facts, running.calls_before)
-            running.snapshot = self.objects.before(watched, self.shell.user_ns)
+            calls = running.calls_before = self.calls.effects(running.facts, self.shell.user_ns)
+            if calls.watched is None:
+                calls.watched = self._watched(running.facts, calls)
+            running.snapshot = self.objects.before(calls.watched, self.shell.user_ns)
 
     @staticmethod
     def _watched(facts: CodeFacts, calls: CallEffects) -> list[str]:

@@ -149,8 +149,12 @@ def test_call_effects_are_reused_only_while_every_function_looked_up_is_the_same
     ns["helper"] = lambda x: x  # a name the function calls, missing before, defined now
     assert not resolver.still_valid(before, ns)
     again = resolver.effects(cell, ns)
-    exec(compile("def net(x):\n    return x * tax\n", "<cell-2>", "exec"), ns)  # noqa: S102 - rebound
+    assert again is not before and resolver.effects(cell, ns) is again  # the cell run again: reused
+    rebound = "def net(x):\n    return x * tax\n"
+    exec(compile(rebound, "<cell-2>", "exec"), ns)  # noqa: S102 - rebound
+    resolver.remember("<cell-2>", analyze(rebound))
     assert not resolver.still_valid(again, ns)
+    assert resolver.effects(cell, ns).reads == {"tax"}  # the same cell, resolved again
 
     class Model:
         def fit(self):
