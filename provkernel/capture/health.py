@@ -43,7 +43,7 @@ class Notice:
 
 
 class Stage:
-    """The context manager of :meth:`Health.stage` (a class: a dozen stages run per cell, and a
+    """The context manager of ``Health.stage`` (a class: a dozen stages run per cell, and a
     generator-based context manager costs several times more)."""
 
     __slots__ = ("health", "name")
@@ -63,8 +63,24 @@ class Stage:
         return False
 
 
+class _StageTable(dict):
+    """Stage name → its :class:`Stage`, made on first use (looked up in C: a dozen run per cell)."""
+
+    def __init__(self, health: Health) -> None:
+        super().__init__()
+        self.health = health
+
+    def __missing__(self, name: str) -> Stage:
+        stage = self[name] = Stage(self.health, name)
+        return stage
+
+
 class Health:
     """Per-stage failure counts, the latest messages, and the session's one notice.
+
+    ``health.stage(name)`` runs one stage of capture (``with health.stage("data"): …``): a failure
+    is counted under ``name`` and the caller goes on. ``KeyboardInterrupt`` is caught too: IPython
+    would print a traceback for our handler, and the cell it arrived in has already finished.
 
     Args:
         store: called with (stage, message) to keep a failure in the database, when one is open.
@@ -77,7 +93,8 @@ class Health:
         self._notice: Notice | None = None
         self._notice_shown = False
         self._logged: dict[tuple[str, str], float] = {}
-        self._stages: dict[str, Stage] = {}  # a Stage holds no state of its own: one per name
+        # a Stage holds no state of its own: one per name, found without a Python-level call
+        self.stage: Callable[[str], Stage] = _StageTable(self).__getitem__
 
     @property
     def total(self) -> int:
@@ -100,17 +117,6 @@ class Health:
                 self.store(stage, message)
             except Exception:
                 log.debug("provkernel: could not store a capture error", exc_info=True)
-
-    def stage(self, name: str) -> Stage:
-        """Run one stage of capture: a failure is counted under ``name`` and the caller goes on.
-
-        ``KeyboardInterrupt`` is caught too: IPython would print a traceback for our handler, and
-        the cell it arrived in has already finished.
-        """
-        stage = self._stages.get(name)
-        if stage is None:
-            stage = self._stages[name] = Stage(self, name)
-        return stage
 
     def raise_notice(self, title: str, detail: str) -> None:
         """Ask for a notice under the next cell (only the first one of a session is ever shown)."""

@@ -79,8 +79,9 @@ class NamespaceWatcher:
             for name, old, new in zip(self._names, self._ids, now, strict=True):
                 if old != new:
                     (removed if new == missing else changed).add(name)
-        added = {k for k in new_keys if self._is_user_name(k)} - set(self._names)
-        changed |= {k for k in new_keys if k in self._user_names}  # deleted and bound again
+        known = self._user_names  # the names of before(), until updated below
+        added = {k for k in new_keys if k not in known and self._is_user_name(k)}
+        changed |= {k for k in new_keys if k in known}  # deleted and bound again
         aliases = (
             {n for n, old in zip(self._names, self._ids, strict=True) if old in changed_ids and n in ns}
             if changed_ids
@@ -160,6 +161,8 @@ def value_repr(
     if value is None:
         return "None"
     kind = type(value)
+    if kind is float or (kind is int and value.bit_length() < 64):  # most values: no digit limit, no secret
+        return REDACTED if name in redact or _secret_looking(name) else repr(value)
     if kind is int:
         text = bounded_int_repr(value)
     elif kind in (bool, float):
