@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from provkernel.store.schema import DEF, USE
@@ -144,3 +146,30 @@ def test_vscode_names_the_notebook_after_start_up(prov_db, tmp_path):
         "LEFT JOIN executions x ON x.epoch_id = e.id GROUP BY e.id",
     )
     assert rows == [("/work/analysis.ipynb", 1, 2)]  # `x = 1` and the %prov status of flush()
+
+
+def test_a_kernel_killed_inside_a_cell_leaves_the_cells_before_and_that_cell_as_died(prov_db, tmp_path):
+    """Records wait for a pause before they are written; a cell that runs on is such a pause, so the
+    quick cells before it and its own start are in the database when its kernel is killed in it."""
+    nb = tmp_path / "nb.ipynb"
+    k = Kernel(cwd=tmp_path, notebook=nb)
+    try:
+        for i in range(5):
+            assert k.execute(f"x{i} = {i}").status == "ok"
+        k.send("import os, signal, time\ntime.sleep(0.5)\nos.kill(os.getpid(), signal.SIGKILL)")
+        deadline = time.monotonic() + 30
+        while k.km.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not k.km.is_alive()
+    finally:
+        k.kc.stop_channels()
+        k.km.cleanup_resources()
+    with Kernel(cwd=tmp_path, notebook=nb) as again:
+        assert again.execute("y = 1").status == "ok"
+        flush(again)
+    rows = query(
+        prov_db,
+        "SELECT x.count, x.status FROM executions x JOIN epochs e ON e.id = x.epoch_id"
+        " WHERE e.number = 1 ORDER BY x.count",
+    )
+    assert rows == [(1, "ok"), (2, "ok"), (3, "ok"), (4, "ok"), (5, "ok"), (6, "died")]
