@@ -8,6 +8,7 @@ that also make sense without a notebook (``status``).
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -47,17 +48,11 @@ def report_module(name: str) -> ModuleType:
 
 
 def available_reports() -> list[str]:
-    """Names of the reports present in this installation."""
-    names = []
-    for name, module_name in REPORTS.items():
-        try:
-            importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        names.append(name)
-    return names
+    """Names of the reports present in this installation (found, not imported: a typo in ``%prov``
+    must not load every report's dependencies, nbformat's schema validation among them)."""
+    return [
+        name for name, module_name in REPORTS.items() if importlib.util.find_spec(module_name) is not None
+    ]
 
 
 @dataclass
