@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from provkernel.capture.calls import CallEffects
 from provkernel.capture.facts import CodeFacts
 from provkernel.capture.objects import Snapshot
 from provkernel.records import ExecutionRecord
@@ -61,7 +60,6 @@ class Running:
     parsed: bool = False  # IPython's parse of this cell was seen
     cost: float = 0.0  # seconds spent in capture on the main thread so far
     snapshot: Snapshot | None = None  # fingerprints of the objects it may change, taken before it ran
-    calls_before: CallEffects | None = None  # what its notebook function calls did, as resolved before it ran
     nested: list[CodeFacts] = field(default_factory=list)  # facts of cells run from inside this one
 
 

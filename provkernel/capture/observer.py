@@ -78,8 +78,8 @@ class ExecutionObserver:
         with self.stage("calls"):
             self.calls.remember(filename, running.facts)
         with self.stage("fingerprints"):
-            # kept: after the cell the same resolution is reused if it still holds
-            calls = running.calls_before = self.calls.effects(running.facts, self.shell.user_ns)
+            # the resolver keeps it: after the cell, the same resolution is reused if it still holds
+            calls = self.calls.effects(running.facts, self.shell.user_ns)
             if calls.watched is None:
                 calls.watched = self._watched(running.facts, calls)
             running.snapshot = self.objects.before(calls.watched, self.shell.user_ns)
@@ -147,11 +147,7 @@ class ExecutionObserver:
             objects = self.objects.compare(running.snapshot, namespace)
         effects = None
         with self.stage("calls"):
-            before = running.calls_before
-            if before is not None and not running.nested and self.calls.still_valid(before, namespace):
-                effects = before  # the cell rebound none of the functions it calls
-            else:
-                effects = self.calls.effects(facts, namespace)
+            effects = self.calls.effects(facts, namespace)
         change = self.namespace.after(objects.changed_ids)
         record.symbols = symbol_events(
             facts,

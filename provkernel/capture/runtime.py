@@ -165,7 +165,7 @@ def value_repr(
         return REDACTED if name in redact or _secret_looking(name) else repr(value)
     if kind is int:
         text = bounded_int_repr(value)
-    elif kind in (bool, float):
+    elif kind is bool:
         text = repr(value)
     elif kind is str:
         if len(value) > limit:
